@@ -1,0 +1,213 @@
+/* core/internal.h — the core's private declarations (il__ names).
+ * Never installed; never includes an engine header. */
+#ifndef IL__INTERNAL_H
+#define IL__INTERNAL_H
+
+#include <interloop/backend.h>
+#include <interloop/error.h>
+#include <interloop/loop.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IL__UNUSED(x) ((void)(x))
+#define IL__CONTAINER_OF(ptr, type, member)                                    \
+  ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+#if defined(__GNUC__) || defined(__clang__)
+#define IL__LIKELY(x) __builtin_expect(!!(x), 1)
+#define IL__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define IL__LIKELY(x) (x)
+#define IL__UNLIKELY(x) (x)
+#endif
+
+/* ---- handles -------------------------------------------------------------
+ * One struct for everything the ready queue carries. SOON, TIMER and
+ * THREADSAFE handles come from the loop's free list; IO and SIGNAL handles
+ * are embedded in their watcher and never freed on their own. */
+enum il__handle_kind {
+  IL__H_SOON = 0,
+  IL__H_TIMER,
+  IL__H_THREADSAFE,
+  IL__H_IO,
+  IL__H_SIGNAL
+};
+
+enum il__handle_state {
+  IL__H_PENDING = 0, /* scheduled, callback not run */
+  IL__H_DONE,        /* callback ran (or is running) */
+  IL__H_CANCELLED    /* cancelled, or dropped when the loop closed */
+};
+
+struct il_handle {
+  il_handle_t *next;  /* ready queue or free list */
+  il_callback_fn cb;
+  void *arg;
+  il_loop_t *loop;    /* NULL once the loop closed (an orphan) */
+  uint64_t when_ns;   /* timers: deadline; 0 otherwise */
+  il_handle_t *held_prev, *held_next; /* the loop's list of caller-held */
+  uint8_t loop_ref;   /* the loop still references it (queued or in heap) */
+  uint8_t user_ref;   /* the caller holds it (returned through `out`) */
+  uint8_t state;      /* enum il__handle_state */
+  uint8_t kind;       /* enum il__handle_kind */
+  uint8_t in_heap;    /* in the timer heap (not yet moved to ready) */
+};
+
+/* ---- timer heap (core/timer_heap.c) -------------------------------------- */
+typedef struct il__timer_entry {
+  uint64_t when_ns;
+  uint64_t seq;
+  il_handle_t *h;
+} il__timer_entry_t;
+
+typedef struct il__timer_heap {
+  il__timer_entry_t *v;
+  size_t n, cap;
+} il__timer_heap_t;
+
+int il__heap_push(il__timer_heap_t *heap, uint64_t when_ns, uint64_t seq,
+                  il_handle_t *h);
+void il__heap_pop(il__timer_heap_t *heap);
+void il__heap_heapify(il__timer_heap_t *heap);
+void il__heap_free(il__timer_heap_t *heap);
+
+/* ---- fd and signal watchers ---------------------------------------------- */
+typedef struct il__fdw {
+  il_handle_t qh;     /* queued when the backend reports readiness */
+  int fd;
+  unsigned interest;  /* IL_IO_READ | IL_IO_WRITE currently started */
+  unsigned revents;   /* reported, not yet delivered */
+  void *bio;          /* the backend's watcher, NULL when stopped */
+  il_io_fn rcb, wcb;
+  void *rarg, *warg;
+} il__fdw_t;
+
+typedef struct il__sigw {
+  il_handle_t qh;
+  int signum;
+  void *bsig;
+  il_signal_fn cb;
+  void *arg;
+} il__sigw_t;
+
+/* ---- thread-safe queue (core/threadsafe.c) -------------------------------- */
+typedef struct il__ts_item {
+  il_callback_fn cb;
+  void *arg;
+} il__ts_item_t;
+
+typedef struct il__ts_queue {
+  pthread_mutex_t mu;
+  il__ts_item_t *items, *spare;
+  size_t n, cap, spare_cap;
+  atomic_int pending; /* items may be waiting */
+  int closed;
+} il__ts_queue_t;
+
+int il__ts_init(il__ts_queue_t *q);
+int il__ts_init_after_fork(il__ts_queue_t *q);
+void il__ts_destroy(il__ts_queue_t *q);
+
+/* ---- the loop ------------------------------------------------------------ */
+#define IL__NSIG 65
+
+struct il_loop {
+  /* hot: the ready queue and the pass */
+  il_handle_t *ready_head, *ready_tail;
+  size_t nready;
+  il_handle_t *free_list;
+  size_t nfree;
+  const il_backend_ops_t *ops;
+  void *bstate;
+  il__timer_heap_t timers;
+  uint64_t timer_seq;
+  size_t timers_cancelled;
+  uint64_t armed_ns;  /* deadline the backend timer is armed for; 0 = off */
+  int soon_on;        /* dispatch_soon currently on */
+  int in_dispatch;
+  unsigned passes_left; /* RUN_ONCE / RUN_NOWAIT budget */
+  int limit_passes;
+  int stop_requested; /* il_loop_stop() was called */
+  int stopping;       /* ops->stop() issued; dispatch does nothing more */
+  atomic_int running;
+  atomic_int closed;
+  atomic_uintptr_t owner; /* pthread_self() of the owning thread, or 0 */
+  int adopted;
+  int debug;
+  uint64_t slow_ns;
+  uint64_t run_callbacks; /* callbacks run during the current il_loop_run */
+
+  il__ts_queue_t ts;
+
+  il__fdw_t **fds;
+  int nfds;
+  il__sigw_t *sigs[IL__NSIG];
+
+  il_handle_t *held; /* caller-held handles (doubly linked) */
+
+  il_error_handler_fn err_fn;
+  void *err_ud;
+  void *data;
+  il_destructor_fn data_dtor;
+
+  il_backend_host_t host;
+  il_loop_stats_t stats;
+  int refs; /* the application's reference + objects that outlive close */
+};
+
+/* core/clock.c */
+uint64_t il__now_ns(void);
+
+/* core/loop.c */
+int il__loop_check(const il_loop_t *loop);
+void il__report(il_loop_t *loop, int code, il_error_source_t source,
+                const char *message, const void *cb, void *arg, int fd);
+void il__loop_unref(il_loop_t *loop);
+
+/* core/handle.c */
+il_handle_t *il__handle_get(il_loop_t *loop);
+void il__handle_put(il_loop_t *loop, il_handle_t *h);
+void il__handle_drop_loop_ref(il_handle_t *h);
+void il__handle_hold(il_loop_t *loop, il_handle_t *h);
+void il__handles_orphan(il_loop_t *loop);
+void il__handles_free_list(il_loop_t *loop);
+
+static inline void il__ready_push(il_loop_t *loop, il_handle_t *h) {
+  h->next = NULL;
+  if (loop->ready_tail)
+    loop->ready_tail->next = h;
+  else
+    loop->ready_head = h;
+  loop->ready_tail = h;
+  loop->nready++;
+}
+
+/* core/threadsafe.c */
+void il__ts_drain(il_loop_t *loop);
+void il__ts_close(il_loop_t *loop);
+
+/* core/io.c and core/signal.c */
+void il__host_io(void *io_ud, unsigned revents);
+void il__host_signal(void *sig_ud, int signum);
+void il__io_close_all(il_loop_t *loop);
+void il__signal_close_all(il_loop_t *loop);
+void il__io_run(il_loop_t *loop, il__fdw_t *w);
+void il__signal_run(il_loop_t *loop, il__sigw_t *s);
+
+/* core/backend_loader.c */
+extern const il_backend_ops_t il__builtin_ops;
+extern const il_backend_ops_t il__builtin_poll_ops;
+void il__set_last_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+int il__backend_validate(const il_backend_ops_t *ops, const char *where);
+
+/* core/loop.c: keep the backend told about dispatch-soon and the timer
+ * after the core changed either outside a dispatch. */
+void il__loop_sync_backend(il_loop_t *loop);
+
+#endif /* IL__INTERNAL_H */

@@ -1,0 +1,89 @@
+/* core/signal.c — signal handlers, through the backend's signal watchers so
+ * an adopted engine loop keeps its own signal handling intact. */
+#include "internal.h"
+
+#include <stdlib.h>
+
+static int signum_ok(int signum) {
+  return signum > 0 && signum < IL__NSIG && signum != SIGKILL &&
+         signum != SIGSTOP;
+}
+
+int il_loop_add_signal_handler(il_loop_t *loop, int signum, il_signal_fn cb,
+                               void *arg) {
+  int rc = il__loop_check(loop);
+  if (rc < 0)
+    return rc;
+  if (!signum_ok(signum) || !cb)
+    return IL_EINVAL;
+  if (!loop->ops->signal_start || !loop->ops->signal_stop)
+    return IL_ENOTSUP;
+  il__sigw_t *s = loop->sigs[signum];
+  if (!s) {
+    s = calloc(1, sizeof(*s));
+    if (!s)
+      return IL_ENOMEM;
+    s->signum = signum;
+    s->qh.kind = IL__H_SIGNAL;
+    s->qh.loop = loop;
+    loop->sigs[signum] = s;
+  }
+  if (!s->bsig) {
+    rc = loop->ops->signal_start(loop->bstate, signum, s, &s->bsig);
+    if (rc < 0)
+      return rc;
+  }
+  s->cb = cb;
+  s->arg = arg;
+  return 0;
+}
+
+int il_loop_remove_signal_handler(il_loop_t *loop, int signum) {
+  if (!loop || !signum_ok(signum))
+    return IL_EINVAL;
+  int rc = il__loop_check(loop);
+  if (rc == IL_ECLOSED)
+    return 0;
+  if (rc < 0)
+    return rc;
+  il__sigw_t *s = loop->sigs[signum];
+  if (!s || !s->cb)
+    return 0;
+  loop->ops->signal_stop(loop->bstate, s->bsig);
+  s->bsig = NULL;
+  s->cb = NULL;
+  s->arg = NULL;
+  return 1;
+}
+
+void il__host_signal(void *sig_ud, int signum) {
+  il__sigw_t *s = sig_ud;
+  IL__UNUSED(signum);
+  if (!s->cb || s->qh.loop_ref)
+    return;
+  s->qh.loop_ref = 1;
+  il__ready_push(s->qh.loop, &s->qh);
+}
+
+void il__signal_run(il_loop_t *loop, il__sigw_t *s) {
+  if (!s->cb)
+    return;
+  il_signal_fn cb = s->cb;
+  void *arg = s->arg;
+  int rc = cb(loop, s->signum, arg);
+  if (rc < 0)
+    il__report(loop, rc, IL_SOURCE_SIGNAL, "signal handler returned an error",
+               (const void *)cb, arg, s->signum);
+}
+
+void il__signal_close_all(il_loop_t *loop) {
+  for (int i = 1; i < IL__NSIG; i++) {
+    il__sigw_t *s = loop->sigs[i];
+    if (!s)
+      continue;
+    if (s->bsig)
+      loop->ops->signal_stop(loop->bstate, s->bsig);
+    free(s);
+    loop->sigs[i] = NULL;
+  }
+}

@@ -1,0 +1,10 @@
+/* interloop/interloop.h — the umbrella header: include this one. */
+#ifndef INTERLOOP_H
+#define INTERLOOP_H
+
+#include "common.h"
+#include "version.h"
+#include "error.h"
+#include "loop.h"
+
+#endif /* INTERLOOP_H */
