@@ -13,27 +13,7 @@
 /* Enough to absorb bursts without keeping a million-timer spike forever. */
 #define IL__FREE_LIST_MAX 65536
 
-il_handle_t *il__handle_get(il_loop_t *loop) {
-  il_handle_t *h = loop->free_list;
-  if (IL__LIKELY(h != NULL)) {
-    loop->free_list = h->next;
-    loop->nfree--;
-  } else {
-    h = malloc(sizeof(*h));
-    if (!h)
-      return NULL;
-  }
-  h->next = NULL;
-  h->loop = loop;
-  h->when_ns = 0;
-  h->held_prev = h->held_next = NULL;
-  h->loop_ref = 1;
-  h->user_ref = 0;
-  h->state = IL__H_PENDING;
-  h->kind = IL__H_SOON;
-  h->in_heap = 0;
-  return h;
-}
+il_handle_t *il__handle_alloc(void) { return malloc(sizeof(il_handle_t)); }
 
 void il__handle_put(il_loop_t *loop, il_handle_t *h) {
   if (loop && loop->nfree < IL__FREE_LIST_MAX) {
@@ -64,16 +44,6 @@ void il__handle_hold(il_loop_t *loop, il_handle_t *h) {
     loop->held->held_prev = h;
   loop->held = h;
   loop->stats.handles_held++;
-}
-
-/* Embedded handles (IO, SIGNAL) are owned by their watcher: only pooled kinds
- * return to the free list. */
-void il__handle_drop_loop_ref(il_handle_t *h) {
-  h->loop_ref = 0;
-  if (h->kind == IL__H_IO || h->kind == IL__H_SIGNAL)
-    return;
-  if (!h->user_ref)
-    il__handle_put(h->loop, h);
 }
 
 void il__handles_orphan(il_loop_t *loop) {

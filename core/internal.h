@@ -164,15 +164,60 @@ struct il_loop {
 uint64_t il__now_ns(void);
 
 /* core/loop.c */
-int il__loop_check(const il_loop_t *loop);
+
+/* The check every loop-thread entry point starts with: a live loop, called
+ * from its owning thread (when it has one), not closed. Inline: it sits on
+ * the call_soon hot path. */
+static inline int il__loop_check(const il_loop_t *loop) {
+  if (IL__UNLIKELY(!loop))
+    return IL_EINVAL;
+  uintptr_t owner = atomic_load_explicit(&loop->owner, memory_order_relaxed);
+  if (IL__UNLIKELY(owner != 0 && owner != (uintptr_t)pthread_self()))
+    return IL_EWRONGTHREAD;
+  if (IL__UNLIKELY(atomic_load_explicit(&loop->closed, memory_order_relaxed)))
+    return IL_ECLOSED;
+  return 0;
+}
 void il__report(il_loop_t *loop, int code, il_error_source_t source,
                 const char *message, const void *cb, void *arg, int fd);
 void il__loop_unref(il_loop_t *loop);
 
 /* core/handle.c */
-il_handle_t *il__handle_get(il_loop_t *loop);
+il_handle_t *il__handle_alloc(void);
 void il__handle_put(il_loop_t *loop, il_handle_t *h);
-void il__handle_drop_loop_ref(il_handle_t *h);
+
+/* A pooled handle, initialised for `loop`, owned by the loop. NULL when out
+ * of memory. Inline: call_soon and every timer go through it. */
+static inline il_handle_t *il__handle_get(il_loop_t *loop) {
+  il_handle_t *h = loop->free_list;
+  if (IL__LIKELY(h != NULL)) {
+    loop->free_list = h->next;
+    loop->nfree--;
+  } else if (!(h = il__handle_alloc())) {
+    return NULL;
+  }
+  h->next = NULL;
+  h->loop = loop;
+  h->when_ns = 0;
+  h->held_prev = h->held_next = NULL;
+  h->loop_ref = 1;
+  h->user_ref = 0;
+  h->state = IL__H_PENDING;
+  h->kind = IL__H_SOON;
+  h->in_heap = 0;
+  return h;
+}
+
+/* The loop lets go of a handle. Embedded handles (IO, SIGNAL) belong to
+ * their watcher; pooled ones go back to the free list once the caller has
+ * let go too. */
+static inline void il__handle_drop_loop_ref(il_handle_t *h) {
+  h->loop_ref = 0;
+  if (h->kind == IL__H_IO || h->kind == IL__H_SIGNAL)
+    return;
+  if (!h->user_ref)
+    il__handle_put(h->loop, h);
+}
 void il__handle_hold(il_loop_t *loop, il_handle_t *h);
 void il__handles_orphan(il_loop_t *loop);
 void il__handles_free_list(il_loop_t *loop);

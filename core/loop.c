@@ -17,7 +17,7 @@
  * to poll for I/O, and stops early after IL__DISPATCH_SLICE_NS. Running a few
  * passes per poll is what lets a chain of call_soon callbacks run at tens of
  * millions a second without starving I/O. */
-#define IL__PASSES_PER_DISPATCH 64u
+#define IL__PASSES_PER_DISPATCH 128u
 #define IL__DISPATCH_SLICE_NS 2000000u
 /* Compact the timer heap when cancelled entries are this many and the
  * majority. */
@@ -27,17 +27,6 @@ _Static_assert(sizeof(pthread_t) <= sizeof(uintptr_t),
                "thread identity must fit in uintptr_t");
 
 static inline uintptr_t self_id(void) { return (uintptr_t)pthread_self(); }
-
-int il__loop_check(const il_loop_t *loop) {
-  if (IL__UNLIKELY(!loop))
-    return IL_EINVAL;
-  uintptr_t owner = atomic_load_explicit(&loop->owner, memory_order_relaxed);
-  if (IL__UNLIKELY(owner != 0 && owner != self_id()))
-    return IL_EWRONGTHREAD;
-  if (IL__UNLIKELY(atomic_load_explicit(&loop->closed, memory_order_relaxed)))
-    return IL_ECLOSED;
-  return 0;
-}
 
 /* ---- errors ----------------------------------------------------------------
  */
