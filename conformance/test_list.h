@@ -8,8 +8,11 @@
   /* §2-3 version and errors */                                                \
   X(test_version_matches_header, 10)                                           \
   X(test_error_table_names_and_messages, 10)                                   \
-  /* §4.1 lifecycle */                                                         \
+  /* §4.1 lifecycle, §5.4 backends */                                         \
   X(test_unknown_backend_names_available, 10)                                  \
+  X(test_loader_refusals_explained, 10)                                        \
+  X(test_backends_side_by_side, 20)                                            \
+  X(test_backends_side_by_side_reverse_load, 20)                               \
   X(test_null_arguments_einval, 10)                                            \
   X(test_backend_name_reported, 10)                                            \
   X(test_close_while_running_refused, 10)                                      \
