@@ -1,15 +1,17 @@
 # interloop — the two commands:
 #   make demo   installs what is missing, builds, runs the demo
 #   make test   installs what is missing, builds, runs every test in a normal
-#               build and an AddressSanitizer + UndefinedBehaviorSanitizer build
+#               build and an AddressSanitizer + UndefinedBehaviorSanitizer
+#               build, and the conformance suite under ThreadSanitizer
 # and, for developers: make bench, make bench-quick, make format, make clean.
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 BUILD_ASAN ?= build-asan
+BUILD_TSAN ?= build-tsan
 CTEST_FLAGS ?= --output-on-failure -V
 
-.PHONY: all deps build build-asan demo test test-normal test-asan bench bench-quick format clean
+.PHONY: all deps build build-asan build-tsan demo test test-normal test-asan test-tsan bench bench-quick format clean
 
 all: build
 
@@ -24,10 +26,14 @@ build-asan: deps
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DIL_SANITIZE=ON -DIL_BUILD_BENCH=OFF
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 
+build-tsan: deps
+	cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=Debug -DIL_TSAN=ON -DIL_BUILD_BENCH=OFF -DIL_BUILD_EXAMPLES=OFF
+	cmake --build $(BUILD_TSAN) -j $(JOBS)
+
 demo: build
 	$(BUILD)/bin/interloop-demo
 
-test: test-normal test-asan
+test: test-normal test-asan test-tsan
 
 test-normal: build
 	cd $(BUILD) && ctest $(CTEST_FLAGS) -j $(JOBS)
@@ -36,14 +42,19 @@ test-asan: build-asan
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_FLAGS) -j $(JOBS)
 
+test-tsan: build-tsan
+	cd $(BUILD_TSAN) && TSAN_OPTIONS=halt_on_error=1 ctest $(CTEST_FLAGS) -j $(JOBS) -R '^conformance-'
+
 bench: build
-	$(BUILD)/bin/loop_bench
+	@scripts/deps.sh bench
+	bench/run.py $(BUILD)
 
 bench-quick: build
-	$(BUILD)/bin/loop_bench --quick
+	@scripts/deps.sh bench
+	bench/run.py $(BUILD) --quick
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN)

@@ -10,11 +10,18 @@
  *   timers cancel    1 000 000 timers scheduled and cancelled
  *   threadsafe       ping-pong between a thread and the loop (async1)
  * Each figure is the median of --runs runs (default 5); one line per figure
- * per backend: "backend workload value unit (min..max)". */
+ * per backend: "backend workload value unit (min..max)".
+ *
+ *   loop_bench --backend NAME --workload chain|timers N
+ * runs one workload once and prints "<workload> <wall s> <cpu s> <count>",
+ * the format of the bench/native programs, for bench/run.sh's side-by-side ratios;
+ * "timers" then uses libuv's million_timers schedule (1 000 timers per
+ * millisecond step), like the native programs. */
 #include <interloop/backend.h>
 #include <interloop/interloop.h>
 
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +203,42 @@ static double bench_pingpong(const char *backend, long n) {
   return (double)n / dt / 1e3;
 }
 
+/* ---- one workload, native-comparable output ------------------------------ */
+static double cpu_s(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static int single(const char *backend, const char *workload, long n) {
+  il_loop_t *loop = new_loop(backend);
+  double w, c;
+  if (!strcmp(workload, "chain")) {
+    chain_left = n;
+    il_loop_call_soon(loop, chain_cb, NULL, NULL);
+    w = now_s();
+    c = cpu_s();
+    il_loop_run(loop, IL_RUN_DEFAULT);
+  } else if (!strcmp(workload, "timers")) {
+    timers_fired = 0;
+    timers_total = n;
+    w = now_s();
+    c = cpu_s();
+    for (long i = 0; i < n; i++)
+      il_loop_call_later(loop, (double)(1 + i / 1000) / 1000.0, timer_cb, NULL,
+                         NULL);
+    il_loop_run(loop, IL_RUN_DEFAULT);
+    n = timers_fired;
+  } else {
+    fprintf(stderr, "unknown workload %s\n", workload);
+    return 2;
+  }
+  printf("%s %.6f %.6f %ld\n", workload, now_s() - w, cpu_s() - c, n);
+  il_loop_free(loop);
+  return 0;
+}
+
 /* ---- driver ------------------------------------------------------------------- */
 typedef double (*bench_fn)(const char *, long);
 
@@ -213,6 +256,8 @@ static void report(const char *backend, const char *what, const char *unit,
 int main(int argc, char **argv) {
   const char *backends[16];
   int nb = 0, quick = 0, runs = 5;
+  const char *workload = NULL;
+  long single_n = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--backend") && i + 1 < argc && nb < 16)
       backends[nb++] = argv[++i];
@@ -220,12 +265,19 @@ int main(int argc, char **argv) {
       quick = 1;
     else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
       runs = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--workload") && i + 2 < argc) {
+      workload = argv[++i];
+      single_n = atol(argv[++i]);
+    }
     else {
       fprintf(stderr,
-              "usage: loop_bench [--backend NAME]... [--quick] [--runs N]\n");
+              "usage: loop_bench [--backend NAME]... [--quick] [--runs N]\n"
+              "       loop_bench --backend NAME --workload chain|timers N\n");
       return 2;
     }
   }
+  if (workload)
+    return single(nb ? backends[0] : "builtin", workload, single_n);
   if (runs < 1 || runs > 31)
     runs = 5;
   if (nb == 0) {
