@@ -56,19 +56,22 @@ static int run_in_process(const test_entry_t *t) {
   return _cmocka_run_group_tests(t->name, one, 1, NULL, NULL);
 }
 
-/* Keeps cmocka's per-test lines, drops its one-test group summaries. */
+/* Keeps cmocka's per-test lines, drops its one-test group header and
+ * summary (everything cmocka prints after "[==========] 1 test(s) run."),
+ * but keeps what others print after it — sanitizer reports come at exit. */
 static void print_filtered(const char *out) {
   const char *p = out;
+  int summary = 0;
   while (*p) {
     const char *end = strchr(p, '\n');
     size_t len = end ? (size_t)(end - p) : strlen(p);
-    int skip = (len >= 12 && !strncmp(p, "[==========]", 12)) ||
-               (len >= 12 && !strncmp(p, "[  PASSED  ]", 12)) ||
-               (len > 0 && p[0] == ' ' && strstr(p, "FAILED TEST")) ||
-               (len >= 12 && !strncmp(p, "[  FAILED  ]", 12) &&
-                memmem(p, len, "listed below", 12)) ||
-               len == 0;
-    if (!skip)
+    int header = len >= 12 && !strncmp(p, "[==========]", 12);
+    if (header && memmem(p, len, "test(s) run", 11))
+      summary = 1;
+    int cmocka_summary =
+        summary && ((len > 0 && p[0] == '[') ||
+                    (len > 1 && p[0] == ' ' && memmem(p, len, "TEST(S)", 7)));
+    if (!header && !cmocka_summary && len > 0)
       printf("%.*s\n", (int)len, p);
     p += len + (end ? 1 : 0);
   }

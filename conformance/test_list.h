@@ -13,6 +13,7 @@
   X(test_loader_refusals_explained, 10)                                        \
   X(test_backends_side_by_side, 20)                                            \
   X(test_backends_side_by_side_reverse_load, 20)                               \
+  X(test_adopted_engine_run_drives_interloop, 10)                              \
   X(test_null_arguments_einval, 10)                                            \
   X(test_backend_name_reported, 10)                                            \
   X(test_close_while_running_refused, 10)                                      \

@@ -173,3 +173,74 @@ IL_CONFORMANCE_TEST(test_backends_side_by_side) {
 IL_CONFORMANCE_TEST(test_backends_side_by_side_reverse_load) {
   side_by_side(il_test_ctx(state), 1);
 }
+
+/* ---- adopted loops driven by the application --------------------------- */
+
+typedef struct driven {
+  int soon, timer, reader, threadsafe;
+  il_loop_t *loop;
+} driven_t;
+
+static int d_soon(il_loop_t *loop, void *arg) {
+  (void)loop;
+  ((driven_t *)arg)->soon++;
+  return 0;
+}
+
+static int d_timer(il_loop_t *loop, void *arg) {
+  (void)loop;
+  ((driven_t *)arg)->timer++;
+  /* il_loop_stop ends il_loop_run only: the application's own run call
+   * must not be stopped by it. */
+  return il_loop_stop(loop);
+}
+
+static int d_read(il_loop_t *loop, int fd, void *arg) {
+  char c;
+  if (read(fd, &c, 1) == 1)
+    ((driven_t *)arg)->reader++;
+  return il_loop_remove_reader(loop, fd) == 1 ? 0 : IL_EINVAL;
+}
+
+static int d_ts(il_loop_t *loop, void *arg) {
+  (void)loop;
+  ((driven_t *)arg)->threadsafe++;
+  return 0;
+}
+
+static void *d_thread(void *arg) {
+  driven_t *d = arg;
+  il_test_sleep(0.02);
+  if (il_loop_call_soon_threadsafe(d->loop, d_ts, d) != 0)
+    d->threadsafe = -1000;
+  return NULL;
+}
+
+IL_CONFORMANCE_TEST(test_adopted_engine_run_drives_interloop) {
+  il_test_ctx_t *ctx = il_test_ctx(state);
+  if (!ctx->adopted)
+    skip(); /* adopted mode only: the engine is driven by its own run call */
+  driven_t d = {0, 0, 0, 0, ctx->loop};
+  int fds[2];
+  il_test_socketpair(fds);
+  assert_int_equal(il_loop_call_soon(ctx->loop, d_soon, &d, NULL), 0);
+  assert_int_equal(il_loop_call_later(ctx->loop, 0.01, d_timer, &d, NULL), 0);
+  assert_int_equal(il_loop_add_reader(ctx->loop, fds[0], d_read, &d), 0);
+  assert_int_equal(write(fds[1], "r", 1), 1);
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, d_thread, &d), 0);
+  double t0 = il_loop_time(ctx->loop);
+  while ((!d.soon || !d.timer || !d.reader || !d.threadsafe) &&
+         il_loop_time(ctx->loop) - t0 < 5.0)
+    assert_int_equal(ctx->ops->foreign_run(ctx->foreign, IL_RUN_ONCE), 0);
+  pthread_join(t, NULL);
+  assert_int_equal(d.soon, 1);
+  assert_int_equal(d.timer, 1);
+  assert_int_equal(d.reader, 1);
+  assert_int_equal(d.threadsafe, 1);
+  assert_int_equal(il_loop_is_running(ctx->loop), 0);
+  /* The stop request waits for il_loop_run: one pass, then it returns. */
+  assert_int_equal(il_loop_run(ctx->loop, IL_RUN_DEFAULT), 0);
+  close(fds[0]);
+  close(fds[1]);
+}
