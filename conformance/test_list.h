@@ -67,6 +67,8 @@
   X(test_signal_handler_runs_on_loop_thread, 10)                               \
   X(test_signal_handler_removed_restores, 10)                                  \
   X(test_signal_two_loops, 10)                                                 \
+  X(test_signal_across_backends, 20)                                           \
+  X(test_signal_across_backends_reverse_removal, 20)                           \
   /* §4.8 errors */                                                            \
   X(test_error_handler_receives_callback_error, 10)                            \
   X(test_error_handler_io_and_timer_sources, 10)                               \

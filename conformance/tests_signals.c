@@ -118,3 +118,67 @@ IL_CONFORMANCE_TEST(test_signal_two_loops) {
   assert_int_equal(p1.calls, 1);
   assert_int_equal(il_loop_remove_signal_handler(second, SIGUSR1), 1);
 }
+
+/* Loops of every backend with signal support, all watching SIGUSR1 in this
+ * one process: each must be told, whichever engine installed its handler
+ * last, and removing them all in any order restores the disposition. */
+static void across_backends(il_test_ctx_t *ctx, int remove_reverse) {
+  require_signals(ctx);
+  const char *names[16];
+  size_t n = il_backend_names(names, 16);
+  if (n > 16)
+    n = 16;
+  il_loop_t *loops[17];
+  sig_probe_t probes[17];
+  size_t k = 0;
+  memset(probes, 0, sizeof(probes));
+  loops[k++] = ctx->loop;
+  for (size_t i = 0; i < n && ctx->nextra < IL_TEST_MAX_LOOPS; i++) {
+    const il_backend_ops_t *ops;
+    if (!strcmp(names[i], ctx->backend) || il_backend_load(names[i], &ops) ||
+        !(ops->features & IL_BACKEND_F_SIGNALS))
+      continue;
+    il_loop_options_t opts = IL_LOOP_OPTIONS_INIT;
+    opts.backend = names[i];
+    il_loop_t *l;
+    assert_int_equal(il_loop_new(&l, &opts), 0);
+    ctx->extra[ctx->nextra++] = l;
+    loops[k++] = l;
+  }
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = own_handler;
+  sigemptyset(&sa.sa_mask);
+  assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+  own_handler_calls = 0;
+  for (size_t i = 0; i < k; i++)
+    assert_int_equal(
+        il_loop_add_signal_handler(loops[i], SIGUSR1, on_sig, &probes[i]), 0);
+  for (int round = 1; round <= 2; round++) {
+    raise(SIGUSR1);
+    for (size_t i = 0; i < k; i++) {
+      probes[i].done = 0;
+      if (probes[i].calls < round &&
+          !il_test_run_until(loops[i], &probes[i].done, 5.0))
+        fail_msg("%s loop was not told of SIGUSR1 (round %d, %zu loops)",
+                 il_loop_backend_name(loops[i]), round, k);
+      assert_int_equal(probes[i].calls, round);
+    }
+  }
+  assert_int_equal(own_handler_calls, 0);
+  for (size_t j = 0; j < k; j++) {
+    size_t i = remove_reverse ? k - 1 - j : j;
+    assert_int_equal(il_loop_remove_signal_handler(loops[i], SIGUSR1), 1);
+  }
+  raise(SIGUSR1);
+  assert_int_equal(own_handler_calls, 1);
+  sigaction(SIGUSR1, &old, NULL);
+}
+
+IL_CONFORMANCE_TEST(test_signal_across_backends) {
+  across_backends(il_test_ctx(state), 0);
+}
+
+IL_CONFORMANCE_TEST(test_signal_across_backends_reverse_removal) {
+  across_backends(il_test_ctx(state), 1);
+}

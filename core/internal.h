@@ -243,6 +243,8 @@ void il__io_close_all(il_loop_t *loop);
 void il__signal_close_all(il_loop_t *loop);
 void il__io_run(il_loop_t *loop, il__fdw_t *w);
 void il__signal_run(il_loop_t *loop, il__sigw_t *s);
+int il__sigchain_start(il_loop_t *loop, il__sigw_t *s);
+void il__sigchain_stop(il_loop_t *loop, il__sigw_t *s);
 
 /* core/backend_loader.c */
 extern const il_backend_ops_t il__builtin_ops;

@@ -717,7 +717,12 @@ static uint64_t deadline_from_seconds(double when) {
   double ns = ceil(when * 1e9);
   if (ns >= 9.2e18)
     return UINT64_C(9200000000000000000);
-  return (uint64_t)ns;
+  uint64_t v = (uint64_t)ns;
+  /* ns / 1e9 can round below `when`: il_handle_when() must never report a
+   * deadline earlier than the one asked for. */
+  while ((double)v / 1e9 < when)
+    v++;
+  return v;
 }
 
 int il_loop_call_later(il_loop_t *loop, double delay, il_callback_fn cb,

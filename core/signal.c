@@ -1,5 +1,6 @@
 /* core/signal.c — signal handlers, through the backend's signal watchers so
- * an adopted engine loop keeps its own signal handling intact. */
+ * an adopted engine loop keeps its own signal handling intact; signal_chain.c
+ * makes several engines share one signal. */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -29,7 +30,7 @@ int il_loop_add_signal_handler(il_loop_t *loop, int signum, il_signal_fn cb,
     loop->sigs[signum] = s;
   }
   if (!s->bsig) {
-    rc = loop->ops->signal_start(loop->bstate, signum, s, &s->bsig);
+    rc = il__sigchain_start(loop, s);
     if (rc < 0)
       return rc;
   }
@@ -49,8 +50,7 @@ int il_loop_remove_signal_handler(il_loop_t *loop, int signum) {
   il__sigw_t *s = loop->sigs[signum];
   if (!s || !s->cb)
     return 0;
-  loop->ops->signal_stop(loop->bstate, s->bsig);
-  s->bsig = NULL;
+  il__sigchain_stop(loop, s);
   s->cb = NULL;
   s->arg = NULL;
   return 1;
@@ -82,7 +82,7 @@ void il__signal_close_all(il_loop_t *loop) {
     if (!s)
       continue;
     if (s->bsig)
-      loop->ops->signal_stop(loop->bstate, s->bsig);
+      il__sigchain_stop(loop, s);
     free(s);
     loop->sigs[i] = NULL;
   }
