@@ -14,8 +14,8 @@
  *
  *   loop_bench --backend NAME --workload chain|timers N
  * runs one workload once and prints "<workload> <wall s> <cpu s> <count>",
- * the format of the bench/native programs, for bench/run.sh's side-by-side ratios;
- * "timers" then uses libuv's million_timers schedule (1 000 timers per
+ * the format of the bench/native programs, for bench/run.sh's side-by-side
+ * ratios; "timers" then uses libuv's million_timers schedule (1 000 timers per
  * millisecond step), like the native programs. */
 #include <interloop/backend.h>
 #include <interloop/interloop.h>
@@ -49,7 +49,8 @@ static il_loop_t *new_loop(const char *backend) {
   return loop;
 }
 
-/* ---- call_soon chain ------------------------------------------------------- */
+/* ---- call_soon chain -------------------------------------------------------
+ */
 static long chain_left;
 static int chain_cb(il_loop_t *loop, void *arg) {
   if (--chain_left == 0)
@@ -68,7 +69,8 @@ static double bench_chain(const char *backend, long n) {
   return (double)n / dt / 1e6;
 }
 
-/* ---- call_soon batch ------------------------------------------------------- */
+/* ---- call_soon batch -------------------------------------------------------
+ */
 static long batch_count;
 static int batch_cb(il_loop_t *loop, void *arg) {
   (void)loop;
@@ -101,7 +103,8 @@ static double bench_batch(const char *backend, long n) {
   return (double)(rounds * BATCH) / dt / 1e6;
 }
 
-/* ---- timers ---------------------------------------------------------------- */
+/* ---- timers ----------------------------------------------------------------
+ */
 static long timers_fired, timers_total;
 static int timer_cb(il_loop_t *loop, void *arg) {
   (void)arg;
@@ -143,7 +146,8 @@ static double bench_timers_cancel(const char *backend, long n) {
   return dt;
 }
 
-/* ---- thread-safe ping-pong --------------------------------------------------- */
+/* ---- thread-safe ping-pong
+ * --------------------------------------------------- */
 typedef struct pingpong {
   il_loop_t *loop;
   pthread_mutex_t mu;
@@ -239,7 +243,8 @@ static int single(const char *backend, const char *workload, long n) {
   return 0;
 }
 
-/* ---- driver ------------------------------------------------------------------- */
+/* ---- driver
+ * ------------------------------------------------------------------- */
 typedef double (*bench_fn)(const char *, long);
 
 static void report(const char *backend, const char *what, const char *unit,
@@ -268,8 +273,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--workload") && i + 2 < argc) {
       workload = argv[++i];
       single_n = atol(argv[++i]);
-    }
-    else {
+    } else {
       fprintf(stderr,
               "usage: loop_bench [--backend NAME]... [--quick] [--runs N]\n"
               "       loop_bench --backend NAME --workload chain|timers N\n");

@@ -85,7 +85,9 @@ int il_test_setup(void **state) {
   return 0;
 }
 
-void il_test_allow_errors(il_test_ctx_t *ctx) { ctx->allow_errors = 1; }
+void il_test_allow_errors(il_test_ctx_t *ctx) {
+  ctx->allow_errors = 1;
+}
 
 il_loop_t *il_test_loop_new(il_test_ctx_t *ctx) {
   return il_test_loop_new_debug(ctx, -1.0);
@@ -115,8 +117,7 @@ static const char *finish_loop(il_test_ctx_t *ctx, il_loop_t *loop,
                  "leak at teardown: %llu handles held, %llu readers, "
                  "%llu writers, %llu signal handlers",
                  (unsigned long long)st.handles_held,
-                 (unsigned long long)st.readers,
-                 (unsigned long long)st.writers,
+                 (unsigned long long)st.readers, (unsigned long long)st.writers,
                  (unsigned long long)st.signals);
         problem = buf;
       }
@@ -174,13 +175,12 @@ int il_test_teardown(void **state) {
   return 0;
 }
 
-
 int il_test_run_until(il_loop_t *loop, volatile int *flag, double seconds) {
   volatile int expired = 0;
   il_handle_t *guard = NULL;
-  assert_int_equal(
-      il_loop_call_later(loop, seconds, il_test_count_cb, (void *)&expired, &guard),
-      0);
+  assert_int_equal(il_loop_call_later(loop, seconds, il_test_count_cb,
+                                      (void *)&expired, &guard),
+                   0);
   while (!*flag && !expired)
     assert_int_equal(il_loop_run(loop, IL_RUN_ONCE), 0);
   il_handle_cancel(guard);

@@ -33,15 +33,15 @@ typedef struct il_test_error {
 } il_test_error_t;
 
 typedef struct il_test_ctx {
-  il_loop_t *loop;          /* the loop under test */
-  const char *backend;      /* backend name or path */
-  int adopted;              /* adopted mode */
+  il_loop_t *loop;     /* the loop under test */
+  const char *backend; /* backend name or path */
+  int adopted;         /* adopted mode */
   const il_backend_ops_t *ops;
-  void *foreign;            /* adopted mode: the engine loop */
+  void *foreign; /* adopted mode: the engine loop */
   /* errors the loop's error handler received */
   il_test_error_t errors[IL_TEST_MAX_ERRORS];
   int nerrors;
-  int allow_errors;         /* the test inspects errors itself */
+  int allow_errors; /* the test inspects errors itself */
   /* extra loops created with il_test_loop_new() */
   il_loop_t *extra[IL_TEST_MAX_LOOPS];
   void *extra_foreign[IL_TEST_MAX_LOOPS];

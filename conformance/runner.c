@@ -22,7 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 typedef struct test_entry {
   const char *name;
   CMUnitTestFunction fn;
@@ -169,10 +168,18 @@ static result_t run_forked(const char *backend, const test_entry_t *t,
 static void xml_escape(FILE *f, const char *s) {
   for (; *s; s++) {
     switch (*s) {
-    case '<': fputs("&lt;", f); break;
-    case '>': fputs("&gt;", f); break;
-    case '&': fputs("&amp;", f); break;
-    case '"': fputs("&quot;", f); break;
+    case '<':
+      fputs("&lt;", f);
+      break;
+    case '>':
+      fputs("&gt;", f);
+      break;
+    case '&':
+      fputs("&amp;", f);
+      break;
+    case '"':
+      fputs("&quot;", f);
+      break;
     default:
       if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
         fputc(*s, f);
@@ -297,8 +304,8 @@ int main(int argc, char **argv) {
               il_loop_last_error_message());
       return 2;
     }
-    if (adopted && !(ops->features & IL_BACKEND_F_ADOPT &&
-                     ops->foreign_new && ops->foreign_free)) {
+    if (adopted && !(ops->features & IL_BACKEND_F_ADOPT && ops->foreign_new &&
+                     ops->foreign_free)) {
       fprintf(stderr,
               "interloop-conformance: backend \"%s\" does not support "
               "adopted mode (IL_ENOTSUP: no foreign-loop support)\n",
@@ -320,8 +327,8 @@ int main(int argc, char **argv) {
       result_t r;
       if (no_fork) {
         double start = now_s();
-        r = (result_t){backends[b], t->name, run_in_process(t) ? 1 : 0,
-                       0, NULL};
+        r = (result_t){backends[b], t->name, run_in_process(t) ? 1 : 0, 0,
+                       NULL};
         r.seconds = now_s() - start;
       } else {
         r = run_forked(backends[b], t, scale);

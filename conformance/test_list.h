@@ -5,10 +5,10 @@
 #define IL_CONFORMANCE_TEST_LIST_H
 
 #define IL_CONFORMANCE_TESTS(X)                                                \
-  /* §2-3 version and errors */                                                \
+  /* §2-3 version and errors */                                               \
   X(test_version_matches_header, 10)                                           \
   X(test_error_table_names_and_messages, 10)                                   \
-  /* §4.1 lifecycle, §5.4 backends */                                         \
+  /* §4.1 lifecycle, §5.4 backends */                                        \
   X(test_unknown_backend_names_available, 10)                                  \
   X(test_loader_refusals_explained, 10)                                        \
   X(test_backends_side_by_side, 20)                                            \
@@ -22,7 +22,7 @@
   X(test_remove_after_close_reports_nothing, 10)                               \
   X(test_close_drops_pending_as_cancelled, 10)                                 \
   X(test_loop_data_destructor_at_close, 10)                                    \
-  /* §4.2 running */                                                           \
+  /* §4.2 running */                                                          \
   X(test_run_default_until_stop, 10)                                           \
   X(test_run_once_runs_one_pass, 10)                                           \
   X(test_run_once_blocks_until_work, 10)                                       \
@@ -31,14 +31,14 @@
   X(test_stop_inside_callback_finishes_pass, 10)                               \
   X(test_stop_before_run_one_nonblocking_pass, 10)                             \
   X(test_loop_time_monotonic, 10)                                              \
-  /* §4.3 callbacks */                                                         \
+  /* §4.3 callbacks */                                                        \
   X(test_call_soon_fifo, 10)                                                   \
   X(test_call_soon_added_during_pass_runs_next_pass, 10)                       \
   X(test_handle_cancel, 10)                                                    \
   X(test_handle_cancel_after_run_is_noop, 10)                                  \
   X(test_handle_outlives_loop, 10)                                             \
   X(test_call_soon_chain_many, 20)                                             \
-  /* §4.4 timers */                                                            \
+  /* §4.4 timers */                                                           \
   X(test_call_later_never_early, 10)                                           \
   X(test_call_at_absolute_deadline, 10)                                        \
   X(test_timer_deadline_order, 10)                                             \
@@ -48,12 +48,12 @@
   X(test_timer_cancel_many_compacts, 20)                                       \
   X(test_timer_subms_no_busy_spin, 10)                                         \
   X(test_timer_wakes_blocked_loop, 10)                                         \
-  /* §4.5 thread-safe calls */                                                 \
+  /* §4.5 thread-safe calls */                                                \
   X(test_threadsafe_many_threads_none_lost, 60)                                \
   X(test_threadsafe_wakes_blocked_loop, 10)                                    \
   X(test_threadsafe_after_close_eclosed, 10)                                   \
   X(test_wrong_thread_refused, 10)                                             \
-  /* §4.6 file descriptors */                                                  \
+  /* §4.6 file descriptors */                                                 \
   X(test_add_reader_fires_on_data, 10)                                         \
   X(test_add_reader_replaces, 10)                                              \
   X(test_remove_reports_whether_registered, 10)                                \
@@ -63,21 +63,21 @@
   X(test_reader_removed_before_delivery_not_called, 10)                        \
   X(test_add_reader_bad_fd, 10)                                                \
   X(test_reader_sees_hangup, 10)                                               \
-  /* §4.7 signals */                                                           \
+  /* §4.7 signals */                                                          \
   X(test_signal_handler_runs_on_loop_thread, 10)                               \
   X(test_signal_handler_removed_restores, 10)                                  \
   X(test_signal_two_loops, 10)                                                 \
   X(test_signal_across_backends, 20)                                           \
   X(test_signal_across_backends_reverse_removal, 20)                           \
-  /* §4.8 errors */                                                            \
+  /* §4.8 errors */                                                           \
   X(test_error_handler_receives_callback_error, 10)                            \
   X(test_error_handler_io_and_timer_sources, 10)                               \
   X(test_report_error_reaches_handler, 10)                                     \
-  /* §4.9 debug and introspection */                                           \
+  /* §4.9 debug and introspection */                                          \
   X(test_debug_slow_callback_reported, 10)                                     \
   X(test_debug_leaked_handle_reported, 10)                                     \
   X(test_stats_count_pending_work, 10)                                         \
-  /* §4.10 fork */                                                             \
+  /* §4.10 fork */                                                            \
   X(test_fork_child_reinit, 20)
 
 #endif /* IL_CONFORMANCE_TEST_LIST_H */

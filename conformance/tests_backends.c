@@ -110,8 +110,8 @@ static void *exercise(void *arg) {
   if (e->rc != 0)
     return NULL;
   int fds[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
-                 fds) != 0) {
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) !=
+      0) {
     e->rc = IL_EMFILE;
     il_loop_free(loop);
     return NULL;

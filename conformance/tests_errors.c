@@ -57,8 +57,8 @@ IL_CONFORMANCE_TEST(test_error_handler_io_and_timer_sources) {
   assert_int_equal(il_loop_add_reader(ctx->loop, fds[0], reader_fails, NULL),
                    0);
   assert_int_equal(write(fds[1], "x", 1), 1);
-  il_loop_call_later(ctx->loop, 0.01, fail_with,
-                     (void *)(intptr_t)IL_ETIMEDOUT, NULL);
+  il_loop_call_later(ctx->loop, 0.01, fail_with, (void *)(intptr_t)IL_ETIMEDOUT,
+                     NULL);
   il_loop_call_later(ctx->loop, 0.03, il_test_stop_cb, NULL, NULL);
   assert_true(il_test_run_bounded(ctx->loop, 5.0));
   assert_int_equal(il_loop_call_soon_threadsafe(ctx->loop, ts_fails, NULL), 0);

@@ -64,9 +64,8 @@ IL_CONFORMANCE_TEST(test_add_reader_replaces) {
   il_test_socketpair(fds);
   int old_calls = 0;
   reader_t r = {.remove_after = 1};
-  assert_int_equal(il_loop_add_reader(ctx->loop, fds[0], must_not_run,
-                                      &old_calls),
-                   0);
+  assert_int_equal(
+      il_loop_add_reader(ctx->loop, fds[0], must_not_run, &old_calls), 0);
   assert_int_equal(il_loop_add_reader(ctx->loop, fds[0], read_some, &r), 0);
   il_loop_stats_t st = IL_LOOP_STATS_INIT;
   il_loop_get_stats(ctx->loop, &st);
@@ -274,8 +273,7 @@ IL_CONFORMANCE_TEST(test_add_reader_bad_fd) {
                    IL_EPERM);
   int dir = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   assert_true(dir >= 0);
-  assert_int_equal(il_loop_add_reader(ctx->loop, dir, noop_io, NULL),
-                   IL_EPERM);
+  assert_int_equal(il_loop_add_reader(ctx->loop, dir, noop_io, NULL), IL_EPERM);
   il_loop_stats_t st = IL_LOOP_STATS_INIT;
   il_loop_get_stats(ctx->loop, &st);
   assert_int_equal(st.readers, 0);

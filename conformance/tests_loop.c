@@ -9,7 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* ---- §2 version, §3 errors ------------------------------------------------ */
+/* ---- §2 version, §3 errors ------------------------------------------------
+ */
 
 IL_CONFORMANCE_TEST(test_version_matches_header) {
   (void)state;
@@ -49,7 +50,8 @@ IL_CONFORMANCE_TEST(test_error_table_names_and_messages) {
   assert_int_equal(il_translate_sys_error(0), 0);
 }
 
-/* ---- §4.1 lifecycle ------------------------------------------------------- */
+/* ---- §4.1 lifecycle -------------------------------------------------------
+ */
 
 IL_CONFORMANCE_TEST(test_unknown_backend_names_available) {
   (void)state;
@@ -124,8 +126,7 @@ IL_CONFORMANCE_TEST(test_null_arguments_einval) {
   assert_int_equal(il_loop_call_soon_threadsafe(loop, NULL, NULL), IL_EINVAL);
   int fds[2];
   il_test_socketpair(fds);
-  assert_int_equal(il_loop_add_reader(NULL, fds[0], dummy_io, NULL),
-                   IL_EINVAL);
+  assert_int_equal(il_loop_add_reader(NULL, fds[0], dummy_io, NULL), IL_EINVAL);
   assert_int_equal(il_loop_add_reader(loop, -1, dummy_io, NULL), IL_EINVAL);
   assert_int_equal(il_loop_add_reader(loop, fds[0], NULL, NULL), IL_EINVAL);
   assert_int_equal(il_loop_add_writer(loop, fds[0], NULL, NULL), IL_EINVAL);
@@ -163,8 +164,8 @@ IL_CONFORMANCE_TEST(test_null_arguments_einval) {
   assert_null(il_loop_get_data(NULL));
   assert_int_equal(il_backend_load(NULL, NULL), IL_EINVAL);
   /* None of it registered anything. */
-  assert_int_equal(il_loop_get_stats(loop, &(il_loop_stats_t)IL_LOOP_STATS_INIT),
-                   0);
+  assert_int_equal(
+      il_loop_get_stats(loop, &(il_loop_stats_t)IL_LOOP_STATS_INIT), 0);
   close(fds[0]);
   close(fds[1]);
 }
@@ -208,9 +209,8 @@ IL_CONFORMANCE_TEST(test_close_while_running_refused) {
   assert_int_equal(il_loop_is_closed(ctx->loop), 0);
   /* Still fully usable. */
   volatile int n = 0;
-  assert_int_equal(il_loop_call_soon(ctx->loop, il_test_count_cb, (void *)&n,
-                                     NULL),
-                   0);
+  assert_int_equal(
+      il_loop_call_soon(ctx->loop, il_test_count_cb, (void *)&n, NULL), 0);
   assert_int_equal(il_loop_run(ctx->loop, IL_RUN_NOWAIT), 0);
   assert_int_equal(n, 1);
 }
@@ -306,9 +306,9 @@ IL_CONFORMANCE_TEST(test_close_drops_pending_as_cancelled) {
   il_handle_t *h1, *h2;
   assert_int_equal(
       il_loop_call_soon(ctx->loop, il_test_count_cb, (void *)&ran, &h1), 0);
-  assert_int_equal(il_loop_call_later(ctx->loop, 10.0, il_test_count_cb,
-                                      (void *)&ran, &h2),
-                   0);
+  assert_int_equal(
+      il_loop_call_later(ctx->loop, 10.0, il_test_count_cb, (void *)&ran, &h2),
+      0);
   assert_int_equal(il_loop_close(ctx->loop), 0);
   assert_int_equal(ran, 0);
   assert_int_equal(il_handle_cancelled(h1), 1);
@@ -319,7 +319,9 @@ IL_CONFORMANCE_TEST(test_close_drops_pending_as_cancelled) {
 }
 
 static int data_freed;
-static void data_dtor(void *p) { data_freed += *(int *)p; }
+static void data_dtor(void *p) {
+  data_freed += *(int *)p;
+}
 
 IL_CONFORMANCE_TEST(test_loop_data_destructor_at_close) {
   il_test_ctx_t *ctx = il_test_ctx(state);
@@ -333,16 +335,16 @@ IL_CONFORMANCE_TEST(test_loop_data_destructor_at_close) {
   assert_int_equal(data_freed, 11);
 }
 
-/* ---- §4.2 running ---------------------------------------------------------- */
+/* ---- §4.2 running ----------------------------------------------------------
+ */
 
 IL_CONFORMANCE_TEST(test_run_default_until_stop) {
   il_test_ctx_t *ctx = il_test_ctx(state);
   volatile int n = 0;
   double t0 = il_loop_time(ctx->loop);
   il_handle_t *h;
-  assert_int_equal(il_loop_call_soon(ctx->loop, il_test_count_cb, (void *)&n,
-                                     NULL),
-                   0);
+  assert_int_equal(
+      il_loop_call_soon(ctx->loop, il_test_count_cb, (void *)&n, NULL), 0);
   assert_int_equal(
       il_loop_call_later(ctx->loop, 0.05, il_test_stop_cb, NULL, &h), 0);
   assert_int_equal(il_loop_is_running(ctx->loop), 0);
@@ -381,9 +383,8 @@ IL_CONFORMANCE_TEST(test_run_once_blocks_until_work) {
   il_test_ctx_t *ctx = il_test_ctx(state);
   volatile int n = 0;
   il_handle_t *h;
-  assert_int_equal(il_loop_call_later(ctx->loop, 0.05, il_test_count_cb,
-                                      (void *)&n, &h),
-                   0);
+  assert_int_equal(
+      il_loop_call_later(ctx->loop, 0.05, il_test_count_cb, (void *)&n, &h), 0);
   assert_int_equal(il_loop_run(ctx->loop, IL_RUN_ONCE), 0);
   assert_int_equal(n, 1);
   assert_true(il_loop_time(ctx->loop) >= il_handle_when(h));
@@ -394,17 +395,16 @@ IL_CONFORMANCE_TEST(test_run_nowait_never_blocks) {
   il_test_ctx_t *ctx = il_test_ctx(state);
   volatile int later = 0, soon = 0;
   il_handle_t *h;
-  assert_int_equal(il_loop_call_later(ctx->loop, 2.0, il_test_count_cb,
-                                      (void *)&later, &h),
-                   0);
+  assert_int_equal(
+      il_loop_call_later(ctx->loop, 2.0, il_test_count_cb, (void *)&later, &h),
+      0);
   double t0 = il_loop_time(ctx->loop);
   assert_int_equal(il_loop_run(ctx->loop, IL_RUN_NOWAIT), 0);
   assert_int_equal(il_loop_run(ctx->loop, IL_RUN_NOWAIT), 0);
   assert_true(il_loop_time(ctx->loop) - t0 < 1.0);
   assert_int_equal(later, 0);
-  assert_int_equal(il_loop_call_soon(ctx->loop, il_test_count_cb,
-                                     (void *)&soon, NULL),
-                   0);
+  assert_int_equal(
+      il_loop_call_soon(ctx->loop, il_test_count_cb, (void *)&soon, NULL), 0);
   assert_int_equal(il_loop_run(ctx->loop, IL_RUN_NOWAIT), 0);
   assert_int_equal(soon, 1);
   assert_int_equal(il_handle_cancel(h), 1);
@@ -428,9 +428,8 @@ IL_CONFORMANCE_TEST(test_run_reentrant_refused) {
   reentry_t r = {1, 1, 1};
   volatile int after = 0;
   assert_int_equal(il_loop_call_soon(ctx->loop, try_reenter, &r, NULL), 0);
-  assert_int_equal(il_loop_call_soon(ctx->loop, il_test_count_cb,
-                                     (void *)&after, NULL),
-                   0);
+  assert_int_equal(
+      il_loop_call_soon(ctx->loop, il_test_count_cb, (void *)&after, NULL), 0);
   assert_int_equal(il_loop_run(ctx->loop, IL_RUN_NOWAIT), 0);
   assert_int_equal(r.rc_default, IL_ERUNNING);
   assert_int_equal(r.rc_once, IL_ERUNNING);
@@ -452,8 +451,8 @@ static int stop_and_schedule(il_loop_t *loop, void *arg) {
 
 IL_CONFORMANCE_TEST(test_stop_inside_callback_finishes_pass) {
   il_test_ctx_t *ctx = il_test_ctx(state);
-  stopper_t s = {.a = {&s.seq, 1}, .b = {&s.seq, 2}, .c = {&s.seq, 3},
-                 .d = {&s.seq, 4}};
+  stopper_t s = {
+      .a = {&s.seq, 1}, .b = {&s.seq, 2}, .c = {&s.seq, 3}, .d = {&s.seq, 4}};
   il_loop_call_soon(ctx->loop, il_test_record_cb, &s.a, NULL);
   il_loop_call_soon(ctx->loop, stop_and_schedule, &s, NULL);
   il_loop_call_soon(ctx->loop, il_test_record_cb, &s.c, NULL);
@@ -472,9 +471,9 @@ IL_CONFORMANCE_TEST(test_stop_before_run_one_nonblocking_pass) {
   chain_t c = {.a = {&c.seq, 1}, .b = {&c.seq, 2}};
   il_handle_t *h;
   volatile int late = 0;
-  assert_int_equal(il_loop_call_later(ctx->loop, 2.0, il_test_count_cb,
-                                      (void *)&late, &h),
-                   0);
+  assert_int_equal(
+      il_loop_call_later(ctx->loop, 2.0, il_test_count_cb, (void *)&late, &h),
+      0);
   assert_int_equal(il_loop_stop(ctx->loop), 0);
   assert_int_equal(il_loop_call_soon(ctx->loop, schedule_b, &c, NULL), 0);
   double t0 = il_loop_time(ctx->loop);
@@ -508,7 +507,8 @@ IL_CONFORMANCE_TEST(test_loop_time_monotonic) {
   assert_true(il_loop_time(ctx->loop) - t0 >= 0.02);
 }
 
-/* ---- §4.3 callbacks --------------------------------------------------------- */
+/* ---- §4.3 callbacks ---------------------------------------------------------
+ */
 
 IL_CONFORMANCE_TEST(test_call_soon_fifo) {
   il_test_ctx_t *ctx = il_test_ctx(state);

@@ -102,8 +102,7 @@ IL_CONFORMANCE_TEST(test_signal_two_loops) {
   sig_probe_t p1 = {0}, p2 = {0};
   assert_int_equal(il_loop_add_signal_handler(ctx->loop, SIGUSR1, on_sig, &p1),
                    0);
-  assert_int_equal(il_loop_add_signal_handler(second, SIGUSR1, on_sig, &p2),
-                   0);
+  assert_int_equal(il_loop_add_signal_handler(second, SIGUSR1, on_sig, &p2), 0);
   raise(SIGUSR1);
   assert_true(il_test_run_until(ctx->loop, &p1.done, 5.0));
   assert_true(il_test_run_until(second, &p2.done, 5.0));

@@ -134,9 +134,9 @@ static void *push_once(void *arg) {
 IL_CONFORMANCE_TEST(test_threadsafe_after_close_eclosed) {
   il_test_ctx_t *ctx = il_test_ctx(state);
   assert_int_equal(il_loop_close(ctx->loop), 0);
-  assert_int_equal(il_loop_call_soon_threadsafe(ctx->loop, il_test_stop_cb,
-                                                NULL),
-                   IL_ECLOSED);
+  assert_int_equal(
+      il_loop_call_soon_threadsafe(ctx->loop, il_test_stop_cb, NULL),
+      IL_ECLOSED);
   waker_t w = {ctx->loop, 0, 0};
   pthread_t t;
   assert_int_equal(pthread_create(&t, NULL, push_once, &w), 0);
@@ -172,16 +172,15 @@ static void *intrude(void *arg) {
   in->stop = il_loop_stop(in->loop);
   in->close_rc = il_loop_close(in->loop);
   in->stats = il_loop_get_stats(in->loop, &st);
-  in->threadsafe = il_loop_call_soon_threadsafe(in->loop, il_test_stop_cb,
-                                                NULL);
+  in->threadsafe =
+      il_loop_call_soon_threadsafe(in->loop, il_test_stop_cb, NULL);
   return NULL;
 }
 
 static int spawn_intruder(il_loop_t *loop, void *arg) {
   (void)loop;
   void **a = arg;
-  return pthread_create((pthread_t *)a[0], NULL, intrude, a[1]) ? IL_EAGAIN
-                                                                 : 0;
+  return pthread_create((pthread_t *)a[0], NULL, intrude, a[1]) ? IL_EAGAIN : 0;
 }
 
 IL_CONFORMANCE_TEST(test_wrong_thread_refused) {
@@ -191,8 +190,7 @@ IL_CONFORMANCE_TEST(test_wrong_thread_refused) {
   intruder_t in = {ctx->loop, fds[0], 1, 1, 1, 1, 1, 1, 1};
   pthread_t t;
   void *args[2] = {&t, &in};
-  assert_int_equal(il_loop_call_soon(ctx->loop, spawn_intruder, args, NULL),
-                   0);
+  assert_int_equal(il_loop_call_soon(ctx->loop, spawn_intruder, args, NULL), 0);
   assert_true(il_test_run_bounded(ctx->loop, 5.0));
   pthread_join(t, NULL);
   assert_int_equal(in.soon, IL_EWRONGTHREAD);

@@ -27,9 +27,9 @@ IL_CONFORMANCE_TEST(test_call_later_never_early) {
     f[i].fired = 0;
     f[i].delay = 0.0005 * (double)((i * 7) % N) + 0.0001 * (i % 3);
     f[i].scheduled_at = il_loop_time(ctx->loop);
-    assert_int_equal(il_loop_call_later(ctx->loop, f[i].delay, record_fire,
-                                        &f[i], &f[i].h),
-                     0);
+    assert_int_equal(
+        il_loop_call_later(ctx->loop, f[i].delay, record_fire, &f[i], &f[i].h),
+        0);
   }
   for (int rounds = 0; rounds < 10000; rounds++) {
     int done = 1;
@@ -117,9 +117,8 @@ IL_CONFORMANCE_TEST(test_timer_negative_delay_runs_soon) {
       il_loop_call_later(ctx->loop, -5.0, il_test_record_cb, &b, NULL), 0);
   assert_int_equal(
       il_loop_call_later(ctx->loop, NAN, il_test_record_cb, &c, NULL), 0);
-  assert_int_equal(il_loop_call_at(ctx->loop, -1.0, il_test_record_cb, &d,
-                                   NULL),
-                   0);
+  assert_int_equal(
+      il_loop_call_at(ctx->loop, -1.0, il_test_record_cb, &d, NULL), 0);
   assert_int_equal(il_loop_run(ctx->loop, IL_RUN_NOWAIT), 0);
   assert_int_equal(seq.n, 4);
   assert_int_equal(seq.ids[0], 1); /* already ready: first */
@@ -167,8 +166,8 @@ IL_CONFORMANCE_TEST(test_timer_cancel_many_compacts) {
                      0);
   for (int i = 0; i < KEEP; i++) {
     items[i] = (il_test_item_t){seq, i};
-    il_loop_call_later(ctx->loop, 0.002 * (i + 1), il_test_record_cb,
-                       &items[i], NULL);
+    il_loop_call_later(ctx->loop, 0.002 * (i + 1), il_test_record_cb, &items[i],
+                       NULL);
   }
   for (int i = 0; i < N; i++) {
     assert_int_equal(il_handle_cancel(hs[i]), 1);
@@ -200,9 +199,8 @@ IL_CONFORMANCE_TEST(test_timer_subms_no_busy_spin) {
   for (int i = 0; i < 40; i++) {
     fire_t f = {0};
     double delay = i < 20 ? 1e-6 : 5e-4;
-    assert_int_equal(il_loop_call_later(ctx->loop, delay, record_fire, &f,
-                                        &f.h),
-                     0);
+    assert_int_equal(
+        il_loop_call_later(ctx->loop, delay, record_fire, &f, &f.h), 0);
     double t0 = il_loop_time(ctx->loop);
     while (!f.fired)
       assert_int_equal(il_loop_run(ctx->loop, IL_RUN_ONCE), 0);
@@ -221,9 +219,8 @@ IL_CONFORMANCE_TEST(test_timer_wakes_blocked_loop) {
   il_test_ctx_t *ctx = il_test_ctx(state);
   double t0 = il_loop_time(ctx->loop);
   il_handle_t *h;
-  assert_int_equal(il_loop_call_later(ctx->loop, 0.08, il_test_stop_cb, NULL,
-                                      &h),
-                   0);
+  assert_int_equal(
+      il_loop_call_later(ctx->loop, 0.08, il_test_stop_cb, NULL, &h), 0);
   assert_int_equal(il_loop_run(ctx->loop, IL_RUN_DEFAULT), 0);
   double dt = il_loop_time(ctx->loop) - t0;
   assert_true(dt >= 0.08);

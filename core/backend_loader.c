@@ -36,7 +36,9 @@ void il__set_last_error(const char *fmt, ...) {
   va_end(ap);
 }
 
-const char *il_loop_last_error_message(void) { return last_error; }
+const char *il_loop_last_error_message(void) {
+  return last_error;
+}
 
 #define REQUIRED_OPS(XX)                                                       \
   XX(engine_version)                                                           \
@@ -74,7 +76,7 @@ int il__backend_validate(const il_backend_ops_t *ops, const char *where) {
   }
 #define CHECK_OP(op)                                                           \
   if (!ops->op) {                                                              \
-    il__set_last_error("backend %s lacks the required op '%s'", where, #op);  \
+    il__set_last_error("backend %s lacks the required op '%s'", where, #op);   \
     return IL_ENOBACKEND;                                                      \
   }
   REQUIRED_OPS(CHECK_OP)
@@ -89,7 +91,8 @@ int il__backend_validate(const il_backend_ops_t *ops, const char *where) {
   return 0;
 }
 
-/* ---- the search path ------------------------------------------------------ */
+/* ---- the search path ------------------------------------------------------
+ */
 
 static size_t append_dir(char *buf, size_t len, size_t cap, const char *dir,
                          size_t dirlen) {
@@ -134,8 +137,8 @@ const char *il_backend_search_path(void) {
         memcpy(dir, info.dli_fname, l);
         dir[l] = '/';
         memcpy(dir + l + 1, IL_PLUGIN_SUBDIR, sizeof(IL_PLUGIN_SUBDIR));
-        len = append_dir(search_path, len, sizeof(search_path), dir,
-                         strlen(dir));
+        len =
+            append_dir(search_path, len, sizeof(search_path), dir, strlen(dir));
       }
     }
   }
@@ -147,7 +150,8 @@ const char *il_backend_search_path(void) {
   return search_path;
 }
 
-/* ---- names ------------------------------------------------------------------ */
+/* ---- names ------------------------------------------------------------------
+ */
 
 static pthread_mutex_t names_mu = PTHREAD_MUTEX_INITIALIZER;
 static char *found_names[32];
@@ -209,7 +213,8 @@ static void list_names(char *buf, size_t cap) {
   }
 }
 
-/* ---- loading ------------------------------------------------------------------ */
+/* ---- loading
+ * ------------------------------------------------------------------ */
 
 static int load_plugin(const char *path, const il_backend_ops_t **out) {
   dlerror();

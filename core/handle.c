@@ -13,7 +13,9 @@
 /* Enough to absorb bursts without keeping a million-timer spike forever. */
 #define IL__FREE_LIST_MAX 65536
 
-il_handle_t *il__handle_alloc(void) { return malloc(sizeof(il_handle_t)); }
+il_handle_t *il__handle_alloc(void) {
+  return malloc(sizeof(il_handle_t));
+}
 
 void il__handle_put(il_loop_t *loop, il_handle_t *h) {
   if (loop && loop->nfree < IL__FREE_LIST_MAX) {

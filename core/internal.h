@@ -45,17 +45,17 @@ enum il__handle_state {
 };
 
 struct il_handle {
-  il_handle_t *next;  /* ready queue or free list */
+  il_handle_t *next; /* ready queue or free list */
   il_callback_fn cb;
   void *arg;
-  il_loop_t *loop;    /* NULL once the loop closed (an orphan) */
-  uint64_t when_ns;   /* timers: deadline; 0 otherwise */
+  il_loop_t *loop;  /* NULL once the loop closed (an orphan) */
+  uint64_t when_ns; /* timers: deadline; 0 otherwise */
   il_handle_t *held_prev, *held_next; /* the loop's list of caller-held */
-  uint8_t loop_ref;   /* the loop still references it (queued or in heap) */
-  uint8_t user_ref;   /* the caller holds it (returned through `out`) */
-  uint8_t state;      /* enum il__handle_state */
-  uint8_t kind;       /* enum il__handle_kind */
-  uint8_t in_heap;    /* in the timer heap (not yet moved to ready) */
+  uint8_t loop_ref; /* the loop still references it (queued or in heap) */
+  uint8_t user_ref; /* the caller holds it (returned through `out`) */
+  uint8_t state;    /* enum il__handle_state */
+  uint8_t kind;     /* enum il__handle_kind */
+  uint8_t in_heap;  /* in the timer heap (not yet moved to ready) */
 };
 
 /* ---- timer heap (core/timer_heap.c) -------------------------------------- */
@@ -78,11 +78,11 @@ void il__heap_free(il__timer_heap_t *heap);
 
 /* ---- fd and signal watchers ---------------------------------------------- */
 typedef struct il__fdw {
-  il_handle_t qh;     /* queued when the backend reports readiness */
+  il_handle_t qh; /* queued when the backend reports readiness */
   int fd;
-  unsigned interest;  /* IL_IO_READ | IL_IO_WRITE currently started */
-  unsigned revents;   /* reported, not yet delivered */
-  void *bio;          /* the backend's watcher, NULL when stopped */
+  unsigned interest; /* IL_IO_READ | IL_IO_WRITE currently started */
+  unsigned revents;  /* reported, not yet delivered */
+  void *bio;         /* the backend's watcher, NULL when stopped */
   il_io_fn rcb, wcb;
   void *rarg, *warg;
 } il__fdw_t;
@@ -95,7 +95,8 @@ typedef struct il__sigw {
   void *arg;
 } il__sigw_t;
 
-/* ---- thread-safe queue (core/threadsafe.c) -------------------------------- */
+/* ---- thread-safe queue (core/threadsafe.c) --------------------------------
+ */
 typedef struct il__ts_item {
   il_callback_fn cb;
   void *arg;
@@ -127,8 +128,8 @@ struct il_loop {
   il__timer_heap_t timers;
   uint64_t timer_seq;
   size_t timers_cancelled;
-  uint64_t armed_ns;  /* deadline the backend timer is armed for; 0 = off */
-  int soon_on;        /* dispatch_soon currently on */
+  uint64_t armed_ns; /* deadline the backend timer is armed for; 0 = off */
+  int soon_on;       /* dispatch_soon currently on */
   int in_dispatch;
   unsigned passes_left; /* RUN_ONCE / RUN_NOWAIT budget */
   int limit_passes;

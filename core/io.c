@@ -163,8 +163,9 @@ void il__io_run(il_loop_t *loop, il__fdw_t *w) {
     void *arg = w->rarg;
     int rc = cb(loop, w->fd, arg);
     if (rc < 0)
-      il__report(loop, rc, IL_SOURCE_READER, "reader callback returned an error",
-                 (const void *)cb, arg, w->fd);
+      il__report(loop, rc, IL_SOURCE_READER,
+                 "reader callback returned an error", (const void *)cb, arg,
+                 w->fd);
   }
   /* The reader may have removed the writer: look it up again. */
   if ((ev & IL_IO_WRITE) && w->wcb) {
@@ -172,8 +173,9 @@ void il__io_run(il_loop_t *loop, il__fdw_t *w) {
     void *arg = w->warg;
     int rc = cb(loop, w->fd, arg);
     if (rc < 0)
-      il__report(loop, rc, IL_SOURCE_WRITER, "writer callback returned an error",
-                 (const void *)cb, arg, w->fd);
+      il__report(loop, rc, IL_SOURCE_WRITER,
+                 "writer callback returned an error", (const void *)cb, arg,
+                 w->fd);
   }
 }
 

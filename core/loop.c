@@ -26,7 +26,9 @@
 _Static_assert(sizeof(pthread_t) <= sizeof(uintptr_t),
                "thread identity must fit in uintptr_t");
 
-static inline uintptr_t self_id(void) { return (uintptr_t)pthread_self(); }
+static inline uintptr_t self_id(void) {
+  return (uintptr_t)pthread_self();
+}
 
 /* ---- errors ----------------------------------------------------------------
  */
@@ -264,8 +266,8 @@ static void host_dispatch(void *core) {
     return;
   loop->in_dispatch = 1;
   loop->stats.dispatches++;
-  unsigned max = loop->limit_passes ? loop->passes_left
-                                    : IL__PASSES_PER_DISPATCH;
+  unsigned max =
+      loop->limit_passes ? loop->passes_left : IL__PASSES_PER_DISPATCH;
   unsigned passes = 0;
   uint64_t slice_start = 0;
   for (;;) {
@@ -323,8 +325,7 @@ static int env_debug(void) {
                        sizeof(((il_loop_options_t *)0)->member))
 
 int il_loop_new_with_backend(il_loop_t **out, const il_backend_ops_t *ops,
-                             void *engine_loop,
-                             const il_loop_options_t *opts) {
+                             void *engine_loop, const il_loop_options_t *opts) {
   if (!out)
     return IL_EINVAL;
   *out = NULL;
@@ -336,8 +337,7 @@ int il_loop_new_with_backend(il_loop_t **out, const il_backend_ops_t *ops,
   if (rc < 0)
     return rc;
   if (engine_loop && !(ops->features & IL_BACKEND_F_ADOPT)) {
-    il__set_last_error("backend \"%s\" cannot adopt a foreign loop",
-                       ops->name);
+    il__set_last_error("backend \"%s\" cannot adopt a foreign loop", ops->name);
     return IL_ENOTSUP;
   }
   il_loop_t *loop = calloc(1, sizeof(*loop));
@@ -349,8 +349,8 @@ int il_loop_new_with_backend(il_loop_t **out, const il_backend_ops_t *ops,
   int debug = opts && OPT_HAS(opts, debug) ? opts->debug : -1;
   loop->debug = debug < 0 ? env_debug() : debug != 0;
   double slow = opts && OPT_HAS(opts, slow_callback) ? opts->slow_callback : 0;
-  loop->slow_ns = slow > 0 && isfinite(slow) ? (uint64_t)(slow * 1e9)
-                                             : 100000000u;
+  loop->slow_ns =
+      slow > 0 && isfinite(slow) ? (uint64_t)(slow * 1e9) : 100000000u;
   rc = il__ts_init(&loop->ts);
   if (rc < 0) {
     free(loop);
@@ -387,8 +387,7 @@ int il_loop_new(il_loop_t **out, const il_loop_options_t *opts) {
     return IL_EINVAL;
   *out = NULL;
   if (opts && !OPT_HAS(opts, backend)) {
-    il__set_last_error("il_loop_options_t.size is too small (%zu)",
-                       opts->size);
+    il__set_last_error("il_loop_options_t.size is too small (%zu)", opts->size);
     return IL_EINVAL;
   }
   const char *name = opts ? opts->backend : NULL;
@@ -437,23 +436,21 @@ static void report_leaks(il_loop_t *loop) {
              "leaked handle %p: %s never released (il_handle_release)",
              (void *)h,
              h->kind == IL__H_TIMER ? "timer handle" : "callback handle");
-    il__report(loop, 0, IL_SOURCE_DEBUG, msg, (const void *)h->cb, h->arg,
-               -1);
+    il__report(loop, 0, IL_SOURCE_DEBUG, msg, (const void *)h->cb, h->arg, -1);
   }
   for (int fd = 0; fd < loop->nfds; fd++) {
     il__fdw_t *w = loop->fds[fd];
     if (!w || !w->interest)
       continue;
     snprintf(msg, sizeof(msg), "fd %d still watched at close (%s%s)", fd,
-             w->rcb ? "reader" : "", w->wcb ? (w->rcb ? "+writer" : "writer")
-                                            : "");
+             w->rcb ? "reader" : "",
+             w->wcb ? (w->rcb ? "+writer" : "writer") : "");
     il__report(loop, 0, IL_SOURCE_DEBUG, msg, NULL, NULL, fd);
   }
   for (int s = 1; s < IL__NSIG; s++) {
     if (!loop->sigs[s] || !loop->sigs[s]->cb)
       continue;
-    snprintf(msg, sizeof(msg), "signal %d handler still installed at close",
-             s);
+    snprintf(msg, sizeof(msg), "signal %d handler still installed at close", s);
     il__report(loop, 0, IL_SOURCE_DEBUG, msg, NULL, NULL, s);
   }
 }

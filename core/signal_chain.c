@@ -32,6 +32,23 @@ typedef struct chain_call {
 } chain_call_t;
 
 static pthread_mutex_t chain_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t chain_mu_once = PTHREAD_ONCE_INIT;
+
+/* A fork() while another thread holds the mutex would leave it locked
+ * forever in the child: hold it across fork, release it on both sides. */
+static void chain_mu_prepare(void) {
+  pthread_mutex_lock(&chain_mu);
+}
+static void chain_mu_release(void) {
+  pthread_mutex_unlock(&chain_mu);
+}
+static void chain_mu_init(void) {
+  pthread_atfork(chain_mu_prepare, chain_mu_release, chain_mu_release);
+}
+static void chain_mu_lock(void) {
+  pthread_once(&chain_mu_once, chain_mu_init);
+  pthread_mutex_lock(&chain_mu);
+}
 static chain_entry_t entries[IL__NSIG][MAX_BACKENDS];
 static chain_call_t calls[IL__NSIG][MAX_BACKENDS];
 static struct sigaction original[IL__NSIG];
@@ -124,7 +141,7 @@ static void reassert(int signum) {
 
 int il__sigchain_start(il_loop_t *loop, il__sigw_t *s) {
   int signum = s->signum;
-  pthread_mutex_lock(&chain_mu);
+  chain_mu_lock();
   struct sigaction before;
   sigaction(signum, NULL, &before);
   if (active[signum] == 0)
@@ -164,7 +181,7 @@ int il__sigchain_start(il_loop_t *loop, il__sigw_t *s) {
 
 void il__sigchain_stop(il_loop_t *loop, il__sigw_t *s) {
   int signum = s->signum;
-  pthread_mutex_lock(&chain_mu);
+  chain_mu_lock();
   loop->ops->signal_stop(loop->bstate, s->bsig);
   s->bsig = NULL;
   chain_entry_t *e = entry_for(signum, loop->ops, 0);

@@ -44,7 +44,8 @@ int main(int argc, char **argv) {
     for (long i = 0; i < n; i++) {
       struct event *ev = (struct event *)(mem + (size_t)i * size);
       unsigned ms = nb_timer_ms(i);
-      struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+      struct timeval tv = {(time_t)(ms / 1000),
+                           (suseconds_t)(ms % 1000) * 1000};
       event_assign(ev, base, -1, 0, timer_cb, NULL);
       event_add(ev, &tv);
     }

@@ -117,7 +117,9 @@ static int bi_run(void *state, int mode) {
   return 0;
 }
 
-static void bi_stop(void *state) { ((il__bi_t *)state)->stop = 1; }
+static void bi_stop(void *state) {
+  ((il__bi_t *)state)->stop = 1;
+}
 
 static void bi_dispatch_soon(void *state, int on) {
   ((il__bi_t *)state)->soon = on;
@@ -129,7 +131,9 @@ static void bi_timer_start(void *state, uint64_t timeout_ns) {
   bi->timer_deadline = il__now_ns() + timeout_ns;
 }
 
-static void bi_timer_stop(void *state) { ((il__bi_t *)state)->timer_on = 0; }
+static void bi_timer_stop(void *state) {
+  ((il__bi_t *)state)->timer_on = 0;
+}
 
 static void bi_wakeup(void *state) {
   il__bi_t *bi = state;

@@ -26,6 +26,23 @@ typedef struct sig_slot {
 
 static sig_slot_t slots[SLOTS];
 static pthread_mutex_t sig_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t sig_mu_once = PTHREAD_ONCE_INIT;
+
+/* A fork() while another thread holds the mutex would leave it locked
+ * forever in the child: hold it across fork, release it on both sides. */
+static void sig_mu_prepare(void) {
+  pthread_mutex_lock(&sig_mu);
+}
+static void sig_mu_release(void) {
+  pthread_mutex_unlock(&sig_mu);
+}
+static void sig_mu_init(void) {
+  pthread_atfork(sig_mu_prepare, sig_mu_release, sig_mu_release);
+}
+static void sig_mu_lock(void) {
+  pthread_once(&sig_mu_once, sig_mu_init);
+  pthread_mutex_lock(&sig_mu);
+}
 static int installed[IL__NSIG];
 static struct sigaction previous[IL__NSIG];
 
@@ -61,7 +78,7 @@ static void wait_idle(sig_slot_t *s) {
 }
 
 int il__bi_sig_slot_claim(int wakefd) {
-  pthread_mutex_lock(&sig_mu);
+  sig_mu_lock();
   for (int i = 0; i < SLOTS; i++) {
     if (!atomic_load(&slots[i].used)) {
       atomic_store(&slots[i].used, 1);
@@ -81,7 +98,7 @@ void il__bi_sig_slot_set_fd(int slot, int wakefd) {
 }
 
 int il__bi_sig_watch(int slot, int signum) {
-  pthread_mutex_lock(&sig_mu);
+  sig_mu_lock();
   if (installed[signum] == 0) {
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -101,7 +118,7 @@ int il__bi_sig_watch(int slot, int signum) {
 }
 
 void il__bi_sig_unwatch(int slot, int signum) {
-  pthread_mutex_lock(&sig_mu);
+  sig_mu_lock();
   atomic_fetch_and(&slots[slot].wanted, ~bit_of(signum));
   atomic_fetch_and(&slots[slot].pending, ~bit_of(signum));
   wait_idle(&slots[slot]);
@@ -111,7 +128,7 @@ void il__bi_sig_unwatch(int slot, int signum) {
 }
 
 void il__bi_sig_slot_release(int slot) {
-  pthread_mutex_lock(&sig_mu);
+  sig_mu_lock();
   atomic_store(&slots[slot].wanted, 0);
   wait_idle(&slots[slot]);
   atomic_store(&slots[slot].fd, -1);

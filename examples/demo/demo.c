@@ -14,7 +14,9 @@ typedef struct demo {
   int failures;
 } demo_t;
 
-static double elapsed(demo_t *d) { return il_loop_time(d->loop) - d->start; }
+static double elapsed(demo_t *d) {
+  return il_loop_time(d->loop) - d->start;
+}
 
 static int say(il_loop_t *loop, void *arg) {
   (void)loop;
