@@ -227,6 +227,12 @@ IL_CONFORMANCE_TEST(test_adopted_engine_run_drives_interloop) {
   assert_int_equal(il_loop_call_later(ctx->loop, 0.01, d_timer, &d, NULL), 0);
   assert_int_equal(il_loop_add_reader(ctx->loop, fds[0], d_read, &d), 0);
   assert_int_equal(write(fds[1], "r", 1), 1);
+  /* The application's own long timer: it keeps the engine loop alive (and
+   * polling) until the thread-safe call comes, as an application's own
+   * watchers would. */
+  il_handle_t *keepalive;
+  assert_int_equal(
+      il_loop_call_later(ctx->loop, 30.0, d_soon, &d, &keepalive), 0);
   pthread_t t;
   assert_int_equal(pthread_create(&t, NULL, d_thread, &d), 0);
   double t0 = il_loop_time(ctx->loop);
@@ -234,6 +240,8 @@ IL_CONFORMANCE_TEST(test_adopted_engine_run_drives_interloop) {
          il_loop_time(ctx->loop) - t0 < 5.0)
     assert_int_equal(ctx->ops->foreign_run(ctx->foreign, IL_RUN_ONCE), 0);
   pthread_join(t, NULL);
+  assert_int_equal(il_handle_cancel(keepalive), 1);
+  il_handle_release(keepalive);
   assert_int_equal(d.soon, 1);
   assert_int_equal(d.timer, 1);
   assert_int_equal(d.reader, 1);

@@ -157,6 +157,7 @@ struct il_loop {
   il_destructor_fn data_dtor;
 
   il_backend_host_t host;
+  char create_msg[256]; /* what the backend reported during create() */
   il_loop_stats_t stats;
   int refs; /* the application's reference + objects that outlive close */
 };

@@ -310,6 +310,13 @@ static void host_wakeup(void *core) {
 }
 
 static void host_report(void *core, int code, const char *message) {
+  il_loop_t *loop = core;
+  if (!loop->bstate && !loop->create_msg[0]) {
+    /* During create(): keep the backend's reason for
+     * il_loop_last_error_message(). */
+    snprintf(loop->create_msg, sizeof(loop->create_msg), "%s",
+             message ? message : il_strerror(code));
+  }
   il__report(core, code, IL_SOURCE_BACKEND, message, NULL, NULL, -1);
 }
 
@@ -367,8 +374,9 @@ int il_loop_new_with_backend(il_loop_t **out, const il_backend_ops_t *ops,
   loop->host.report = host_report;
   rc = ops->create(&loop->host, engine_loop, &loop->bstate);
   if (rc < 0) {
-    il__set_last_error("backend \"%s\" failed to create its loop: %s",
-                       ops->name, il_strerror(rc));
+    il__set_last_error("backend \"%s\" failed to create its loop: %s%s%s",
+                       ops->name, il_strerror(rc),
+                       loop->create_msg[0] ? ": " : "", loop->create_msg);
     il__ts_destroy(&loop->ts);
     free(loop);
     return rc;
