@@ -43,7 +43,7 @@ test-asan: build-asan
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_FLAGS) -j $(JOBS)
 
 test-tsan: build-tsan
-	cd $(BUILD_TSAN) && TSAN_OPTIONS=halt_on_error=1 ctest $(CTEST_FLAGS) -j $(JOBS) -R '^conformance-'
+	cd $(BUILD_TSAN) && TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/conformance/tsan.supp" ctest $(CTEST_FLAGS) -j $(JOBS) -R '^conformance-'
 
 bench: build
 	@scripts/deps.sh bench
