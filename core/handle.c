@@ -4,26 +4,71 @@
  * the timer heap, and the caller, when it asked for the handle through `out`.
  * It goes back to the free list when both have let go. Caller-held handles
  * are also on the loop's `held` list so that close can turn them into
- * orphans (loop == NULL) that il_handle_release() frees directly. */
+ * orphans (loop == NULL) that il_handle_release() frees directly.
+ *
+ * Handles live in 64 KiB slabs: a loop carves handles from its newest slab
+ * as it needs them and recycles them through its free list; the slabs go
+ * back to malloc when the loop closes. If the caller still holds handles
+ * then, the slabs pass to a "graveyard" that the orphans point to (through
+ * held_prev, unused once orphaned) and that is freed with the last orphan.
+ * One malloc per thousand handles instead of one per handle is what keeps a
+ * million-timer burst cheap. */
 #include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Enough to absorb bursts without keeping a million-timer spike forever. */
-#define IL__FREE_LIST_MAX 65536
+#define IL__SLAB_BYTES 65536u
 
-il_handle_t *il__handle_alloc(void) {
-  return malloc(sizeof(il_handle_t));
+typedef struct il__slab {
+  struct il__slab *next;
+} il__slab_t;
+
+typedef struct il__graveyard {
+  il__slab_t *slabs;
+  size_t orphans;
+} il__graveyard_t;
+
+/* The header takes one handle-sized slot, keeping handles aligned. */
+#define IL__SLAB_FIRST                                                         \
+  ((sizeof(il__slab_t) + sizeof(il_handle_t) - 1) / sizeof(il_handle_t) *      \
+   sizeof(il_handle_t))
+
+static void slabs_free(il__slab_t *slab) {
+  while (slab) {
+    il__slab_t *next = slab->next;
+    free(slab);
+    slab = next;
+  }
+}
+
+il_handle_t *il__handle_alloc(il_loop_t *loop) {
+  if (loop->slab_next == NULL ||
+      loop->slab_next + sizeof(il_handle_t) > loop->slab_end) {
+    il__slab_t *slab = malloc(IL__SLAB_BYTES);
+    if (!slab)
+      return NULL;
+    slab->next = loop->slabs;
+    loop->slabs = slab;
+    loop->slab_next = (char *)slab + IL__SLAB_FIRST;
+    loop->slab_end = (char *)slab + IL__SLAB_BYTES;
+  }
+  il_handle_t *h = (il_handle_t *)(void *)loop->slab_next;
+  loop->slab_next += sizeof(il_handle_t);
+  return h;
 }
 
 void il__handle_put(il_loop_t *loop, il_handle_t *h) {
-  if (loop && loop->nfree < IL__FREE_LIST_MAX) {
+  if (loop) {
     h->next = loop->free_list;
     loop->free_list = h;
     loop->nfree++;
-  } else {
-    free(h);
+    return;
+  }
+  il__graveyard_t *g = (il__graveyard_t *)(void *)h->held_prev; /* orphan */
+  if (g && --g->orphans == 0) {
+    slabs_free(g->slabs);
+    free(g);
   }
 }
 
@@ -48,25 +93,31 @@ void il__handle_hold(il_loop_t *loop, il_handle_t *h) {
   loop->stats.handles_held++;
 }
 
-void il__handles_orphan(il_loop_t *loop) {
-  il_handle_t *h = loop->held;
-  while (h) {
-    il_handle_t *next = h->held_next;
-    h->held_prev = h->held_next = NULL;
-    h->loop = NULL;
-    h = next;
+/* At close: handles the caller still holds become orphans, and the slabs
+ * they live in pass to a graveyard; without orphans the slabs go now. */
+void il__handles_release_all(il_loop_t *loop) {
+  il__graveyard_t *g = NULL;
+  int orphans = loop->held != NULL;
+  if (orphans && (g = malloc(sizeof(*g))) != NULL) {
+    g->slabs = loop->slabs;
+    g->orphans = 0;
   }
+  for (il_handle_t *h = loop->held, *next; h; h = next) {
+    next = h->held_next;
+    h->held_next = NULL;
+    h->held_prev = (il_handle_t *)(void *)g;
+    h->loop = NULL;
+    if (g)
+      g->orphans++;
+  }
+  /* Out of memory for a graveyard: the slabs stay allocated (a leak)
+   * rather than be freed under the caller's handles. */
+  if (!orphans)
+    slabs_free(loop->slabs);
   loop->held = NULL;
   loop->stats.handles_held = 0;
-}
-
-void il__handles_free_list(il_loop_t *loop) {
-  il_handle_t *h = loop->free_list;
-  while (h) {
-    il_handle_t *next = h->next;
-    free(h);
-    h = next;
-  }
+  loop->slabs = NULL;
+  loop->slab_next = loop->slab_end = NULL;
   loop->free_list = NULL;
   loop->nfree = 0;
 }

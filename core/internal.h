@@ -123,6 +123,8 @@ struct il_loop {
   size_t nready;
   il_handle_t *free_list;
   size_t nfree;
+  struct il__slab *slabs;     /* handle memory, freed at close */
+  char *slab_next, *slab_end; /* handles not yet carved from the newest slab */
   const il_backend_ops_t *ops;
   void *bstate;
   il__timer_heap_t timers;
@@ -185,7 +187,7 @@ void il__report(il_loop_t *loop, int code, il_error_source_t source,
 void il__loop_unref(il_loop_t *loop);
 
 /* core/handle.c */
-il_handle_t *il__handle_alloc(void);
+il_handle_t *il__handle_alloc(il_loop_t *loop);
 void il__handle_put(il_loop_t *loop, il_handle_t *h);
 
 /* A pooled handle, initialised for `loop`, owned by the loop. NULL when out
@@ -195,7 +197,7 @@ static inline il_handle_t *il__handle_get(il_loop_t *loop) {
   if (IL__LIKELY(h != NULL)) {
     loop->free_list = h->next;
     loop->nfree--;
-  } else if (!(h = il__handle_alloc())) {
+  } else if (!(h = il__handle_alloc(loop))) {
     return NULL;
   }
   h->next = NULL;
@@ -221,8 +223,7 @@ static inline void il__handle_drop_loop_ref(il_handle_t *h) {
     il__handle_put(h->loop, h);
 }
 void il__handle_hold(il_loop_t *loop, il_handle_t *h);
-void il__handles_orphan(il_loop_t *loop);
-void il__handles_free_list(il_loop_t *loop);
+void il__handles_release_all(il_loop_t *loop);
 
 static inline void il__ready_push(il_loop_t *loop, il_handle_t *h) {
   h->next = NULL;

@@ -485,8 +485,7 @@ int il_loop_close(il_loop_t *loop) {
   loop->ops->destroy(loop->bstate);
   loop->bstate = NULL;
   il__heap_free(&loop->timers);
-  il__handles_orphan(loop);
-  il__handles_free_list(loop);
+  il__handles_release_all(loop);
   if (loop->data_dtor)
     loop->data_dtor(loop->data);
   loop->data = NULL;
