@@ -4,6 +4,12 @@
 #ifndef IL_CONFORMANCE_TEST_LIST_H
 #define IL_CONFORMANCE_TEST_LIST_H
 
+/* Later areas keep their lists beside their tests (list_*.h). */
+#include "list_futures.h"
+#include "list_tasks.h"
+#include "list_combinators.h"
+#include "list_sync.h"
+
 #define IL_CONFORMANCE_TESTS(X)                                                \
   /* §2-3 version and errors */                                               \
   X(test_version_matches_header, 10)                                           \
@@ -78,6 +84,10 @@
   X(test_debug_leaked_handle_reported, 10)                                     \
   X(test_stats_count_pending_work, 10)                                         \
   /* §4.10 fork */                                                            \
-  X(test_fork_child_reinit, 20)
+  X(test_fork_child_reinit, 20)                                                \
+  IL_TESTS_FUTURES(X)                                                          \
+  IL_TESTS_TASKS(X)                                                            \
+  IL_TESTS_COMBINATORS(X)                                                      \
+  IL_TESTS_SYNC(X)
 
 #endif /* IL_CONFORMANCE_TEST_LIST_H */

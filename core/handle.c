@@ -22,6 +22,7 @@
 
 typedef struct il__slab {
   struct il__slab *next;
+  char pad[8]; /* objects start 16-byte aligned */
 } il__slab_t;
 
 typedef struct il__graveyard {
@@ -29,12 +30,7 @@ typedef struct il__graveyard {
   size_t orphans;
 } il__graveyard_t;
 
-/* The header takes one handle-sized slot, keeping handles aligned. */
-#define IL__SLAB_FIRST                                                         \
-  ((sizeof(il__slab_t) + sizeof(il_handle_t) - 1) / sizeof(il_handle_t) *      \
-   sizeof(il_handle_t))
-
-static void slabs_free(il__slab_t *slab) {
+static void slab_list_free(il__slab_t *slab) {
   while (slab) {
     il__slab_t *next = slab->next;
     free(slab);
@@ -42,20 +38,29 @@ static void slabs_free(il__slab_t *slab) {
   }
 }
 
-il_handle_t *il__handle_alloc(il_loop_t *loop) {
-  if (loop->slab_next == NULL ||
-      loop->slab_next + sizeof(il_handle_t) > loop->slab_end) {
+void il__slabs_free(il__slabs_t *s) {
+  slab_list_free(s->list);
+  s->list = NULL;
+  s->next = s->end = NULL;
+}
+
+void *il__slab_carve(il__slabs_t *s, size_t size) {
+  if (s->next == NULL || s->next + size > s->end) {
     il__slab_t *slab = malloc(IL__SLAB_BYTES);
     if (!slab)
       return NULL;
-    slab->next = loop->slabs;
-    loop->slabs = slab;
-    loop->slab_next = (char *)slab + IL__SLAB_FIRST;
-    loop->slab_end = (char *)slab + IL__SLAB_BYTES;
+    slab->next = s->list;
+    s->list = slab;
+    s->next = (char *)(slab + 1);
+    s->end = (char *)slab + IL__SLAB_BYTES;
   }
-  il_handle_t *h = (il_handle_t *)(void *)loop->slab_next;
-  loop->slab_next += sizeof(il_handle_t);
-  return h;
+  void *obj = s->next;
+  s->next += size;
+  return obj;
+}
+
+il_handle_t *il__handle_alloc(il_loop_t *loop) {
+  return il__slab_carve(&loop->hslabs, sizeof(il_handle_t));
 }
 
 void il__handle_put(il_loop_t *loop, il_handle_t *h) {
@@ -67,7 +72,7 @@ void il__handle_put(il_loop_t *loop, il_handle_t *h) {
   }
   il__graveyard_t *g = (il__graveyard_t *)(void *)h->held_prev; /* orphan */
   if (g && --g->orphans == 0) {
-    slabs_free(g->slabs);
+    slab_list_free(g->slabs);
     free(g);
   }
 }
@@ -80,7 +85,15 @@ static void held_unlink(il_loop_t *loop, il_handle_t *h) {
   if (h->held_next)
     h->held_next->held_prev = h->held_prev;
   h->held_prev = h->held_next = NULL;
-  loop->stats.handles_held--;
+  if (!h->internal)
+    loop->stats.handles_held--;
+}
+
+void il__handle_mark_internal(il_handle_t *h) {
+  if (h && !h->internal && h->loop) {
+    h->internal = 1;
+    h->loop->stats.handles_held--;
+  }
 }
 
 void il__handle_hold(il_loop_t *loop, il_handle_t *h) {
@@ -99,7 +112,7 @@ void il__handles_release_all(il_loop_t *loop) {
   il__graveyard_t *g = NULL;
   int orphans = loop->held != NULL;
   if (orphans && (g = malloc(sizeof(*g))) != NULL) {
-    g->slabs = loop->slabs;
+    g->slabs = loop->hslabs.list;
     g->orphans = 0;
   }
   for (il_handle_t *h = loop->held, *next; h; h = next) {
@@ -113,11 +126,11 @@ void il__handles_release_all(il_loop_t *loop) {
   /* Out of memory for a graveyard: the slabs stay allocated (a leak)
    * rather than be freed under the caller's handles. */
   if (!orphans)
-    slabs_free(loop->slabs);
+    slab_list_free(loop->hslabs.list);
   loop->held = NULL;
   loop->stats.handles_held = 0;
-  loop->slabs = NULL;
-  loop->slab_next = loop->slab_end = NULL;
+  loop->hslabs.list = NULL;
+  loop->hslabs.next = loop->hslabs.end = NULL;
   loop->free_list = NULL;
   loop->nfree = 0;
 }

@@ -35,7 +35,8 @@ enum il__handle_kind {
   IL__H_TIMER,
   IL__H_THREADSAFE,
   IL__H_IO,
-  IL__H_SIGNAL
+  IL__H_SIGNAL,
+  IL__H_FUTCB /* a future's done-callback (arg: its il__fut_cb_t) */
 };
 
 enum il__handle_state {
@@ -56,7 +57,22 @@ struct il_handle {
   uint8_t state;    /* enum il__handle_state */
   uint8_t kind;     /* enum il__handle_kind */
   uint8_t in_heap;  /* in the timer heap (not yet moved to ready) */
+  uint8_t internal; /* held by the core itself (a task, a timeout), not by
+                       the application: not counted, never "leaked" */
 };
+
+/* ---- slabs (core/handle.c) ------------------------------------------------
+ * Fixed-size objects carved from 64 KiB blocks: one malloc per thousand
+ * objects. The blocks are freed all at once. */
+typedef struct il__slabs {
+  struct il__slab *list;
+  char *next, *end; /* not yet carved from the newest block */
+} il__slabs_t;
+
+/* A new object of `size` bytes (a multiple of 16), or NULL. */
+void *il__slab_carve(il__slabs_t *s, size_t size);
+/* Frees every block. */
+void il__slabs_free(il__slabs_t *s);
 
 /* ---- timer heap (core/timer_heap.c) -------------------------------------- */
 typedef struct il__timer_entry {
@@ -123,8 +139,7 @@ struct il_loop {
   size_t nready;
   il_handle_t *free_list;
   size_t nfree;
-  struct il__slab *slabs;     /* handle memory, freed at close */
-  char *slab_next, *slab_end; /* handles not yet carved from the newest slab */
+  il__slabs_t hslabs; /* handle memory, freed at close */
   const il_backend_ops_t *ops;
   void *bstate;
   il__timer_heap_t timers;
@@ -151,7 +166,10 @@ struct il_loop {
   int nfds;
   il__sigw_t *sigs[IL__NSIG];
 
-  il_handle_t *held; /* caller-held handles (doubly linked) */
+  il_handle_t *held;       /* caller-held handles (doubly linked) */
+  struct il__tasks *tasks; /* futures and tasks state, NULL until a task */
+  il__slabs_t fslabs; /* plain futures' memory, freed with the loop object */
+  void *fut_free;     /* recycled plain futures */
 
   il_error_handler_fn err_fn;
   void *err_ud;
@@ -209,6 +227,7 @@ static inline il_handle_t *il__handle_get(il_loop_t *loop) {
   h->state = IL__H_PENDING;
   h->kind = IL__H_SOON;
   h->in_heap = 0;
+  h->internal = 0;
   return h;
 }
 
@@ -223,6 +242,10 @@ static inline void il__handle_drop_loop_ref(il_handle_t *h) {
     il__handle_put(h->loop, h);
 }
 void il__handle_hold(il_loop_t *loop, il_handle_t *h);
+/* A handle the core asked for (through `out`/`held`) for its own use: it
+ * stays on the held list, so close orphans it safely, but it is not the
+ * application's and is neither counted in handles_held nor reported. */
+void il__handle_mark_internal(il_handle_t *h);
 void il__handles_release_all(il_loop_t *loop);
 
 static inline void il__ready_push(il_loop_t *loop, il_handle_t *h) {
@@ -255,6 +278,14 @@ extern const il_backend_ops_t il__builtin_poll_ops;
 void il__set_last_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 int il__backend_validate(const il_backend_ops_t *ops, const char *where);
+
+/* core/loop.c: schedules cb(loop, arg) like il_loop_call_soon() without its
+ * checks (the caller is on the loop thread), as a handle of `kind`
+ * (IL__H_SOON or IL__H_FUTCB). `held`, if not NULL, receives a reference
+ * held by the core (il__handle_mark_internal; released with
+ * il_handle_release). IL_ECLOSED or IL_ENOMEM. */
+int il__schedule(il_loop_t *loop, il_callback_fn cb, void *arg, uint8_t kind,
+                 il_handle_t **held);
 
 /* core/loop.c: keep the backend told about dispatch-soon and the timer
  * after the core changed either outside a dispatch. */

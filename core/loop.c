@@ -5,6 +5,7 @@
  * the core queues the work and the backend then calls host->dispatch, which
  * runs passes over the ready queue. A pass runs exactly the callbacks that
  * were ready when it began; what they schedule waits for the next pass. */
+#include "future_internal.h"
 #include "internal.h"
 
 #include <inttypes.h>
@@ -419,6 +420,8 @@ static void drop_queues(il_loop_t *loop) {
     if (h->kind == IL__H_IO || h->kind == IL__H_SIGNAL) {
       h->loop_ref = 0;
     } else {
+      if (h->kind == IL__H_FUTCB && h->state == IL__H_PENDING)
+        il__fut_cb_drop(h->arg);
       if (h->state == IL__H_PENDING)
         h->state = IL__H_CANCELLED;
       il__handle_drop_loop_ref(h);
@@ -440,6 +443,8 @@ static void drop_queues(il_loop_t *loop) {
 static void report_leaks(il_loop_t *loop) {
   char msg[160];
   for (il_handle_t *h = loop->held; h; h = h->held_next) {
+    if (h->internal)
+      continue;
     snprintf(msg, sizeof(msg),
              "leaked handle %p: %s never released (il_handle_release)",
              (void *)h,
@@ -469,6 +474,9 @@ int il_loop_close(il_loop_t *loop) {
     return rc;
   if (atomic_load(&loop->running) || loop->in_dispatch)
     return IL_ERUNNING;
+  /* Tasks first, while the loop still works: each unwinds its C stack
+   * (its waits return IL_ECANCELED) and frees what it holds. */
+  il__tasks_close(loop);
   if (loop->debug)
     report_leaks(loop);
   atomic_store(&loop->closed, 1);
@@ -485,6 +493,7 @@ int il_loop_close(il_loop_t *loop) {
   loop->ops->destroy(loop->bstate);
   loop->bstate = NULL;
   il__heap_free(&loop->timers);
+  il__tasks_destroy(loop);
   il__handles_release_all(loop);
   if (loop->data_dtor)
     loop->data_dtor(loop->data);
@@ -497,6 +506,7 @@ int il_loop_close(il_loop_t *loop) {
 
 void il__loop_unref(il_loop_t *loop) {
   if (--loop->refs == 0) {
+    il__slabs_free(&loop->fslabs); /* the last future is gone */
     il__ts_destroy(&loop->ts);
     free(loop);
   }
@@ -682,6 +692,28 @@ int il_loop_call_soon(il_loop_t *loop, il_callback_fn cb, void *arg,
   if (out) {
     il__handle_hold(loop, h);
     *out = h;
+  }
+  if (!loop->soon_on && !loop->in_dispatch)
+    il__loop_sync_backend(loop);
+  return 0;
+}
+
+int il__schedule(il_loop_t *loop, il_callback_fn cb, void *arg, uint8_t kind,
+                 il_handle_t **held) {
+  if (IL__UNLIKELY(atomic_load_explicit(&loop->closed, memory_order_relaxed)))
+    return IL_ECLOSED;
+  il_handle_t *h = il__handle_get(loop);
+  if (IL__UNLIKELY(!h))
+    return IL_ENOMEM;
+  h->cb = cb;
+  h->arg = arg;
+  h->kind = kind;
+  il__ready_push(loop, h);
+  loop->stats.ready++;
+  if (held) {
+    il__handle_hold(loop, h);
+    il__handle_mark_internal(h);
+    *held = h;
   }
   if (!loop->soon_on && !loop->in_dispatch)
     il__loop_sync_backend(loop);

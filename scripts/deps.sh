@@ -5,9 +5,9 @@
 #   scripts/deps.sh bench      also what the benchmarks compare against
 set -eu
 
-PKGS="cmake make gcc pkg-config libcmocka-dev libuv1-dev libev-dev libevent-dev"
+PKGS="cmake make gcc pkg-config libcmocka-dev libuv1-dev libev-dev libevent-dev valgrind"
 case "${1:-}" in
-  bench) PKGS="$PKGS gnuplot-nox python3 python3-uvloop valgrind" ;;
+  bench) PKGS="$PKGS gnuplot-nox python3 python3-uvloop" ;;
 esac
 
 missing=""

@@ -6,5 +6,8 @@
 #include "version.h"
 #include "error.h"
 #include "loop.h"
+#include "future.h"
+#include "task.h"
+#include "sync.h"
 
 #endif /* INTERLOOP_H */
