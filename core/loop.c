@@ -673,6 +673,30 @@ int il_loop_get_stats(const il_loop_t *loop, il_loop_stats_t *stats) {
 
 /* ---- scheduling --------------------------------------------------------- */
 
+/* Queues cb(loop, arg) as a handle of `kind`; `out`, if not NULL, receives
+ * a held reference (the application's unless `internal`). */
+static inline int schedule_soon(il_loop_t *loop, il_callback_fn cb, void *arg,
+                                uint8_t kind, il_handle_t **out,
+                                int internal) {
+  il_handle_t *h = il__handle_get(loop);
+  if (IL__UNLIKELY(!h))
+    return IL_ENOMEM;
+  h->cb = cb;
+  h->arg = arg;
+  h->kind = kind;
+  il__ready_push(loop, h);
+  loop->stats.ready++;
+  if (out) {
+    il__handle_hold(loop, h);
+    if (internal)
+      il__handle_mark_internal(h);
+    *out = h;
+  }
+  if (!loop->soon_on && !loop->in_dispatch)
+    il__loop_sync_backend(loop);
+  return 0;
+}
+
 int il_loop_call_soon(il_loop_t *loop, il_callback_fn cb, void *arg,
                       il_handle_t **out) {
   if (out)
@@ -682,42 +706,14 @@ int il_loop_call_soon(il_loop_t *loop, il_callback_fn cb, void *arg,
     return rc;
   if (IL__UNLIKELY(!cb))
     return IL_EINVAL;
-  il_handle_t *h = il__handle_get(loop);
-  if (IL__UNLIKELY(!h))
-    return IL_ENOMEM;
-  h->cb = cb;
-  h->arg = arg;
-  il__ready_push(loop, h);
-  loop->stats.ready++;
-  if (out) {
-    il__handle_hold(loop, h);
-    *out = h;
-  }
-  if (!loop->soon_on && !loop->in_dispatch)
-    il__loop_sync_backend(loop);
-  return 0;
+  return schedule_soon(loop, cb, arg, IL__H_SOON, out, 0);
 }
 
 int il__schedule(il_loop_t *loop, il_callback_fn cb, void *arg, uint8_t kind,
                  il_handle_t **held) {
   if (IL__UNLIKELY(atomic_load_explicit(&loop->closed, memory_order_relaxed)))
     return IL_ECLOSED;
-  il_handle_t *h = il__handle_get(loop);
-  if (IL__UNLIKELY(!h))
-    return IL_ENOMEM;
-  h->cb = cb;
-  h->arg = arg;
-  h->kind = kind;
-  il__ready_push(loop, h);
-  loop->stats.ready++;
-  if (held) {
-    il__handle_hold(loop, h);
-    il__handle_mark_internal(h);
-    *held = h;
-  }
-  if (!loop->soon_on && !loop->in_dispatch)
-    il__loop_sync_backend(loop);
-  return 0;
+  return schedule_soon(loop, cb, arg, kind, held, 1);
 }
 
 static int schedule_timer(il_loop_t *loop, uint64_t when_ns, il_callback_fn cb,
