@@ -20,6 +20,8 @@
 #include <interloop/backend.h>
 #include <interloop/interloop.h>
 
+#include "bench_common.h"
+
 #include <pthread.h>
 #include <sys/resource.h>
 #include <stdio.h>
@@ -38,17 +40,6 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static il_loop_t *new_loop(const char *backend) {
-  il_loop_t *loop;
-  il_loop_options_t opts = IL_LOOP_OPTIONS_INIT;
-  opts.backend = backend;
-  if (il_loop_new(&loop, &opts) != 0) {
-    fprintf(stderr, "loop_bench: %s\n", il_loop_last_error_message());
-    exit(2);
-  }
-  return loop;
-}
-
 /* ---- call_soon chain -------------------------------------------------------
  */
 static long chain_left;
@@ -59,7 +50,7 @@ static int chain_cb(il_loop_t *loop, void *arg) {
 }
 
 static double bench_chain(const char *backend, long n) {
-  il_loop_t *loop = new_loop(backend);
+  il_loop_t *loop = bench_new_loop("loop_bench", backend);
   chain_left = n;
   il_loop_call_soon(loop, chain_cb, NULL, NULL);
   double t0 = now_s();
@@ -83,7 +74,7 @@ static int batch_cb(il_loop_t *loop, void *arg) {
  * the cost of call_soon + dispatch without the per-pass overhead. */
 static double bench_batch(const char *backend, long n) {
   enum { BATCH = 10000 };
-  il_loop_t *loop = new_loop(backend);
+  il_loop_t *loop = bench_new_loop("loop_bench", backend);
   batch_count = 0;
   for (long i = 0; i < BATCH; i++) /* warm the free list */
     il_loop_call_soon(loop, batch_cb, NULL, NULL);
@@ -116,7 +107,7 @@ static int timer_cb(il_loop_t *loop, void *arg) {
 /* Deadlines spread over 0..1 ms like libuv's million_timers (i % 1000 µs),
  * so the heap is exercised with many distinct keys. */
 static double bench_timers(const char *backend, long n) {
-  il_loop_t *loop = new_loop(backend);
+  il_loop_t *loop = bench_new_loop("loop_bench", backend);
   timers_fired = 0;
   timers_total = n;
   double t0 = now_s();
@@ -129,7 +120,7 @@ static double bench_timers(const char *backend, long n) {
 }
 
 static double bench_timers_cancel(const char *backend, long n) {
-  il_loop_t *loop = new_loop(backend);
+  il_loop_t *loop = bench_new_loop("loop_bench", backend);
   il_handle_t **hs = malloc((size_t)n * sizeof(*hs));
   double t0 = now_s();
   for (long i = 0; i < n; i++)
@@ -191,7 +182,7 @@ static void *ping_thread(void *arg) {
 static double bench_pingpong(const char *backend, long n) {
   pingpong_t p;
   memset(&p, 0, sizeof(p));
-  p.loop = new_loop(backend);
+  p.loop = bench_new_loop("loop_bench", backend);
   p.target = n;
   pthread_mutex_init(&p.mu, NULL);
   pthread_cond_init(&p.cv, NULL);
@@ -216,7 +207,7 @@ static double cpu_s(void) {
 }
 
 static int single(const char *backend, const char *workload, long n) {
-  il_loop_t *loop = new_loop(backend);
+  il_loop_t *loop = bench_new_loop("loop_bench", backend);
   double w, c;
   if (!strcmp(workload, "chain")) {
     chain_left = n;

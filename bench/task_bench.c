@@ -31,6 +31,8 @@
 #include <interloop/backend.h>
 #include <interloop/interloop.h>
 
+#include "bench_common.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,17 +108,6 @@ static long count_maps(void) {
 static void die(const char *what, int rc) {
   fprintf(stderr, "interloop-task-bench: %s: %s\n", what, il_strerror(rc));
   exit(1);
-}
-
-static il_loop_t *new_loop(const char *backend) {
-  il_loop_t *loop;
-  il_loop_options_t opts = IL_LOOP_OPTIONS_INIT;
-  opts.backend = backend;
-  if (il_loop_new(&loop, &opts) != 0) {
-    fprintf(stderr, "interloop-task-bench: %s\n", il_loop_last_error_message());
-    exit(2);
-  }
-  return loop;
 }
 
 /* What one run measured: the timed interval and what it counted. */
@@ -381,7 +372,8 @@ static result_t run_one(const char *backend, const char *workload, long n,
                         int guard) {
   result_t res;
   memset(&res, 0, sizeof(res));
-  bench_t b = {new_loop(backend), n, 0, 0, 0, &res};
+  bench_t b = {
+      bench_new_loop("interloop-task-bench", backend), n, 0, 0, 0, &res};
   if (!strcmp(workload, "await_done"))
     bench_await_done(&b);
   else if (!strcmp(workload, "future_cycle"))
