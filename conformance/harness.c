@@ -112,13 +112,18 @@ static const char *finish_loop(il_test_ctx_t *ctx, il_loop_t *loop,
   if (loop && !il_loop_is_closed(loop)) {
     il_loop_stats_t st = IL_LOOP_STATS_INIT;
     if (il_loop_get_stats(loop, &st) == 0) {
-      if (st.handles_held || st.readers || st.writers || st.signals) {
+      if (st.handles_held || st.readers || st.writers || st.signals ||
+          st.transports || st.servers || st.executor_jobs) {
         snprintf(buf, cap,
                  "leak at teardown: %llu handles held, %llu readers, "
-                 "%llu writers, %llu signal handlers",
+                 "%llu writers, %llu signal handlers, %llu transports, "
+                 "%llu servers, %llu executor jobs",
                  (unsigned long long)st.handles_held,
                  (unsigned long long)st.readers, (unsigned long long)st.writers,
-                 (unsigned long long)st.signals);
+                 (unsigned long long)st.signals,
+                 (unsigned long long)st.transports,
+                 (unsigned long long)st.servers,
+                 (unsigned long long)st.executor_jobs);
         problem = buf;
       }
     }

@@ -9,6 +9,11 @@
 #include "list_tasks.h"
 #include "list_combinators.h"
 #include "list_sync.h"
+#include "list_executor.h"
+#include "list_transport.h"
+#include "list_net.h"
+#include "list_udp.h"
+#include "list_streams.h"
 
 #define IL_CONFORMANCE_TESTS(X)                                                \
   /* §2-3 version and errors */                                               \
@@ -88,6 +93,11 @@
   IL_TESTS_FUTURES(X)                                                          \
   IL_TESTS_TASKS(X)                                                            \
   IL_TESTS_COMBINATORS(X)                                                      \
-  IL_TESTS_SYNC(X)
+  IL_TESTS_SYNC(X)                                                             \
+  IL_TESTS_EXECUTOR(X)                                                         \
+  IL_TESTS_TRANSPORT(X)                                                        \
+  IL_TESTS_NET(X)                                                              \
+  IL_TESTS_UDP(X)                                                              \
+  IL_TESTS_STREAMS(X)
 
 #endif /* IL_CONFORMANCE_TEST_LIST_H */

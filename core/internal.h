@@ -167,6 +167,9 @@ struct il_loop {
   il__sigw_t *sigs[IL__NSIG];
 
   il_handle_t *held;       /* caller-held handles (doubly linked) */
+  struct il_transport *transports;  /* every transport not yet freed */
+  struct il_server *servers;        /* every server not yet freed */
+  struct il__executor *executor;    /* the worker pool, NULL until used */
   struct il__tasks *tasks; /* futures and tasks state, NULL until a task */
   il__slabs_t fslabs; /* plain futures' memory, freed with the loop object */
   void *fut_free;     /* recycled plain futures */

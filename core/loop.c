@@ -7,6 +7,7 @@
  * were ready when it began; what they schedule waits for the next pass. */
 #include "future_internal.h"
 #include "internal.h"
+#include "transport_internal.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -56,6 +57,12 @@ static const char *source_name(il_error_source_t s) {
     return "future";
   case IL_SOURCE_DEBUG:
     return "debug";
+  case IL_SOURCE_SERVER:
+    return "server";
+  case IL_SOURCE_TRANSPORT:
+    return "transport";
+  case IL_SOURCE_EXECUTOR:
+    return "executor";
   }
   return "unknown source";
 }
@@ -477,6 +484,11 @@ int il_loop_close(il_loop_t *loop) {
   /* Tasks first, while the loop still works: each unwinds its C stack
    * (its waits return IL_ECANCELED) and frees what it holds. */
   il__tasks_close(loop);
+  /* Then the network: every transport's connection_lost(IL_ECLOSED), the
+   * listening sockets, and the executor's threads (joined). */
+  il__servers_close(loop);
+  il__transports_close(loop);
+  il__executor_close(loop);
   if (loop->debug)
     report_leaks(loop);
   atomic_store(&loop->closed, 1);

@@ -9,5 +9,8 @@
 #include "future.h"
 #include "task.h"
 #include "sync.h"
+#include "transport.h"
+#include "stream.h"
+#include "executor.h"
 
 #endif /* INTERLOOP_H */

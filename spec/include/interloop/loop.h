@@ -218,7 +218,12 @@ typedef enum il_error_source {
   IL_SOURCE_USER = 7,       /* il_loop_report_error() */
   IL_SOURCE_BACKEND = 8,    /* the engine reported a failure */
   IL_SOURCE_FUTURE = 9,     /* a future's error was never retrieved */
-  IL_SOURCE_DEBUG = 10      /* debug mode: slow callback, leaked handle */
+  IL_SOURCE_DEBUG = 10,     /* debug mode: slow callback, leaked handle */
+  IL_SOURCE_SERVER = 11,    /* a server survived an accept error (fd: the
+                               listening socket) */
+  IL_SOURCE_TRANSPORT = 12, /* a transport failed where no caller could
+                               be told (fd: its socket) */
+  IL_SOURCE_EXECUTOR = 13   /* the executor could not start a thread */
 } il_error_source_t;
 
 typedef struct il_error_context {
@@ -265,9 +270,14 @@ typedef struct il_loop_stats {
   uint64_t callbacks_run; /* callbacks run since the loop was created */
   uint64_t dispatches;    /* times the backend handed the core a turn (about
                              once per engine iteration) */
+  uint64_t transports;    /* transports not yet freed (open, or lost but
+                             still referenced) */
+  uint64_t servers;       /* servers not yet freed */
+  uint64_t executor_jobs; /* executor jobs queued or running */
 } il_loop_stats_t;
 
-#define IL_LOOP_STATS_INIT {sizeof(il_loop_stats_t), 0, 0, 0, 0, 0, 0, 0, 0, 0}
+#define IL_LOOP_STATS_INIT                                                     \
+  {sizeof(il_loop_stats_t), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 /* Fills *stats (which must have size set). Loop thread.
  * Errors: IL_EINVAL, IL_ECLOSED, IL_EWRONGTHREAD. */

@@ -1,0 +1,1 @@
+/* core/dns.c — placeholder. */

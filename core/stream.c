@@ -1,0 +1,1 @@
+/* core/stream.c — placeholder. */

@@ -1,0 +1,1 @@
+/* core/transport_stream.c — placeholder. */
