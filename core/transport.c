@@ -127,6 +127,12 @@ void il__transport_unref(il_transport_t *t) {
   il__loop_unref(loop);
 }
 
+char *il__loop_read_buf(il_loop_t *loop) {
+  if (IL__UNLIKELY(!loop->read_buf))
+    loop->read_buf = malloc(IL__READ_BUF);
+  return loop->read_buf;
+}
+
 void il__transports_close(il_loop_t *loop) {
   /* loop_closing may free the transport (and others? no: only its own), so
    * hold each one while it runs. */
@@ -142,6 +148,8 @@ void il__transports_close(il_loop_t *loop) {
     il__transport_unref(t);
     t = next;
   }
+  free(loop->read_buf);
+  loop->read_buf = NULL;
 }
 
 /* ---- public entry points -------------------------------------------------

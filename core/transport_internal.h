@@ -112,8 +112,15 @@ void il__transport_schedule_lost(il_transport_t *t, int error);
 /* Drops a reference; frees the transport with the last one. */
 void il__transport_unref(il_transport_t *t);
 
+/* The loop's read buffer (IL__READ_BUF bytes, allocated on first use, freed
+ * at loop close): transports read into it and hand it to data_received or
+ * datagram_received, which must not keep it. NULL when out of memory. */
+#define IL__READ_BUF ((size_t)64 * 1024)
+char *il__loop_read_buf(il_loop_t *loop);
+
 /* Loop close (loop.c): every transport not yet lost gets loop_closing, so
- * its connection_lost(IL_ECLOSED) runs while the loop still works. */
+ * its connection_lost(IL_ECLOSED) runs while the loop still works; then the
+ * read buffer is freed. */
 void il__transports_close(il_loop_t *loop);
 
 /* ---- kinds --------------------------------------------------------------- */
