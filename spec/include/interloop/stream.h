@@ -107,6 +107,7 @@ IL_EXTERN size_t il_stream_buffered(const il_stream_reader_t *r);
  * error once it is lost, IL_ENOMEM, IL_EWRONGTHREAD. */
 IL_EXTERN int il_stream_write(il_stream_writer_t *w, const void *data,
                               size_t len);
+/* As il_stream_write for the concatenation of iov[0..iovcnt). */
 IL_EXTERN int il_stream_writev(il_stream_writer_t *w, const struct iovec *iov,
                                int iovcnt);
 

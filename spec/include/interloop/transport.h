@@ -139,6 +139,7 @@ IL_EXTERN int il_transport_is_closing(const il_transport_t *t);
  * sees TCP flow control). Idempotent. Errors: IL_EINVAL, IL_ECLOSED,
  * IL_EWRONGTHREAD. */
 IL_EXTERN int il_transport_pause_reading(il_transport_t *t);
+/* See il_transport_pause_reading. */
 IL_EXTERN int il_transport_resume_reading(il_transport_t *t);
 
 /* 1 if reading (not paused, not closing), 0 otherwise. */
@@ -177,6 +178,7 @@ IL_EXTERN int il_transport_set_protocol(il_transport_t *t,
  * replaced or the transport is freed. Errors: IL_EINVAL, IL_EWRONGTHREAD. */
 IL_EXTERN int il_transport_set_data(il_transport_t *t, void *data,
                                     il_destructor_fn dtor);
+/* The application data; NULL for NULL. Loop thread. */
 IL_EXTERN void *il_transport_get_data(const il_transport_t *t);
 
 /* The loop of the transport; NULL for NULL. */
@@ -184,6 +186,7 @@ IL_EXTERN il_loop_t *il_transport_loop(const il_transport_t *t);
 
 /* Takes / drops a reference (see Lifetime above). ref returns t. NULL-safe. */
 IL_EXTERN il_transport_t *il_transport_ref(il_transport_t *t);
+/* See il_transport_ref. The last reference of a lost transport frees it. */
 IL_EXTERN void il_transport_unref(il_transport_t *t);
 
 /* ---- TCP and Unix-socket clients ---------------------------------------- */
