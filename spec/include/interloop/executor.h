@@ -16,6 +16,10 @@
 
 IL_BEGIN_DECLS
 
+/* Declared by <netdb.h> only in POSIX mode; named here so strict C builds
+ * (-std=c11) can include this header. */
+struct addrinfo;
+
 /* A job. Runs on a worker thread: it must not call loop-thread functions.
  * Return 0 and optionally set *result (the future's value) and *dtor (how
  * the value is freed: when the future is freed, or at once if nobody can
