@@ -170,6 +170,7 @@ struct il_loop {
   struct il_transport *transports;  /* every transport not yet freed */
   struct il_server *servers;        /* every server not yet freed */
   struct il__executor *executor;    /* the worker pool, NULL until used */
+  struct il__connect *connects;     /* connects under way (connect.c) */
   char *read_buf; /* IL__READ_BUF bytes shared by every transport's reads */
   struct il__tasks *tasks; /* futures and tasks state, NULL until a task */
   il__slabs_t fslabs; /* plain futures' memory, freed with the loop object */

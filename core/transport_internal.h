@@ -141,12 +141,37 @@ void il__servers_close(il_loop_t *loop);
  * before the loop is marked closed. */
 void il__executor_close(il_loop_t *loop);
 
+/* executor.c: the core's own jobs (dns.c). Like il_executor_fn, plus
+ * *message, a static string that becomes the future's error message. */
+typedef int (*il__job_fn)(void *arg, void **result, il_destructor_fn *dtor,
+                          const char **message);
+
+/* executor.c: queues a core job; arg_dtor frees arg with the job (not when
+ * this call fails). As il_loop_run_in_executor otherwise. */
+int il__executor_submit(il_loop_t *loop, il__job_fn fn, void *arg,
+                        il_destructor_fn arg_dtor, il_future_t **out);
+
 /* Numeric-address helpers shared by connect.c, server.c and udp.c
  * (sockaddr.c). Fills *ss from a numeric host (NULL: the wildcard of
  * `family`) and port; returns its length, or IL_EAI (not numeric),
  * IL_EINVAL. */
 int il__sockaddr_numeric(const char *host, int port, int family,
                          struct sockaddr_storage *ss, socklen_t *len);
+
+/* connect.c: the Unix address of `path` ('@': abstract); IL_EINVAL when it
+ * is empty or too long. */
+struct sockaddr_un;
+int il__sockaddr_unix(const char *path, struct sockaddr_un *sun,
+                      socklen_t *len);
+
+/* connect.c: copies an options struct that begins with `size_t size` (NULL:
+ * all zero), reading only the `size` bytes the caller declared; the rest is
+ * zero. IL_EINVAL when size cannot even hold itself. */
+int il__options_read(void *dst, size_t cap, const void *src);
+
+/* connect.c: at loop close (from il__servers_close), every connect under
+ * way is stopped and its future cancelled. */
+void il__connects_close(il_loop_t *loop);
 
 /* Makes fd non-blocking and close-on-exec. 0 or IL_E*. */
 int il__fd_prepare(int fd);
