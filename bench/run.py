@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """bench/run.py — run the benchmarks and write bench/RESULTS.md.
 
-    bench/run.py BUILD_DIR [--quick] [--runs N] [--out FILE] [--only loop|tasks]
+    bench/run.py BUILD_DIR [--quick] [--runs N] [--out FILE]
+                 [--only loop|tasks|net]
 
 For each engine, interloop on that engine and the same workload written
 directly on it (bench/native) run alternately, A B A B ..., so both see the
@@ -13,7 +14,13 @@ loop_bench matrix (every backend) follows.
 workloads in asyncio and uvloop (bench/py/asyncio_tasks.py), every
 contender in turn, A B C ... A B C ..., medians of the runs.
 
---only runs one part and keeps the other part's figures from the existing
+"Network": echo servers — interloop's (protocol API and tasks + streams,
+bench/echo_server.c) on every backend, each engine's own (bench/native/
+echo_*.c) and a raw epoll floor — driven by bench/echo_client.c: server
+CPU time per round trip (ping-pong), throughput (pump) and the resident
+set of idle connections. Every contender in turn, A B C ... A B C ...
+
+--only runs one part and keeps the other parts' figures from the existing
 --out file, so one section can be refreshed without rerunning the rest.
 """
 import argparse
@@ -21,9 +28,12 @@ import datetime
 import os
 import platform
 import re
+import select
+import signal
 import statistics
 import subprocess
 import sys
+import time
 
 ENGINES = ["uv", "ev", "event"]
 TARGET_CHAIN_MPS = 30.0
@@ -38,6 +48,18 @@ MAX_TIME = (0.25, 1.0)  # --max-time of future_cycle and spawn: quick, full
 HERE = os.path.dirname(os.path.abspath(__file__))
 TASKS_BEGIN = "<!-- futures-and-tasks: begin (bench/run.py) -->"
 TASKS_END = "<!-- futures-and-tasks: end -->"
+NET_BEGIN = "<!-- network: begin (bench/run.py) -->"
+NET_END = "<!-- network: end -->"
+# Network (the transports issue): interloop's echo server on an engine costs
+# at most this many times the engine's own server in CPU per round trip.
+TARGET_NET_RATIO = 1.03
+NET_CONNS = 50
+NET_SIZE = 64
+NET_TRIPS = (10_000, 100_000)          # round trips per run: quick, full
+NET_WARMUP = (10, 100)                 # per connection, before the window
+NET_PUMP = (16 << 20, 64 << 20)        # bytes per pump run
+NET_CHUNK = 1 << 20                    # the pump's write() size
+NET_IDLE = (1_000, 10_000)             # idle connections (one run each)
 
 
 def run(cmd):
@@ -428,13 +450,256 @@ def tasks_part(a, runs, bindir):
     return L
 
 
+# ---- network: echo servers, interloop against each engine's own ------------
+
+def net_contenders(bindir, quick):
+    """[(engine, contender, argv)]: the epoll floor, then per engine
+    interloop's protocol and streams servers and the engine's own."""
+    info = subprocess.run([os.path.join(bindir, "interloop-info")],
+                          capture_output=True, text=True).stdout
+    have = [e for e in ENGINES
+            if any(line.startswith(e + " ") for line in info.splitlines())]
+    srv = os.path.join(bindir, "bench_echo_server")
+    C = [("epoll", "floor", [os.path.join(bindir, "native_echo_epoll")])]
+    for e in ["builtin"] + have:
+        for style in ("protocol", "streams"):
+            C.append((e, style, [srv, "--backend", e, "--style", style]))
+        native = os.path.join(bindir, "native_echo_" + e)
+        if os.path.exists(native):
+            C.append((e, "native", [native]))
+        if e == "event" and os.path.exists(native) and not quick:
+            C.append((e, "bufferevent", [native, "--bufferevent"]))
+    return C
+
+
+class Server:
+    """An echo server process, started and told apart by its port."""
+
+    def __init__(self, argv):
+        self.err = ""
+        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        ready, _, _ = select.select([self.p.stdout], [], [], 10)
+        line = self.p.stdout.readline() if ready else ""
+        if not line.startswith("port "):
+            self.stop()
+            raise RuntimeError("no port from " + " ".join(argv) + ": " +
+                               (self.err or line).strip()[:120])
+        self.port = int(line.split()[1])
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+        try:
+            _, self.err = self.p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            _, self.err = self.p.communicate()
+
+
+def net_client(bindir, srv, workload, args, timeout=120):
+    """One echo_client run against srv: run_line's dict."""
+    argv = [os.path.join(bindir, "bench_echo_client"), workload,
+            str(srv.port), "--pid", str(srv.p.pid)] + args
+    r = run_line(argv, timeout)
+    if "error" not in r and not srv.alive():
+        r = {"error": "server died"}
+    return r
+
+
+def net_round(bindir, argv, quick):
+    """Ping-pong then pump against one fresh server: ({wl: dict})."""
+    q = 0 if quick else 1
+    out = {}
+    try:
+        srv = Server(argv)
+    except RuntimeError as e:
+        return {"pingpong": {"error": str(e)}, "pump": {"error": str(e)}}
+    out["pingpong"] = net_client(bindir, srv, "pingpong", [
+        "--conns", str(NET_CONNS), "--size", str(NET_SIZE),
+        "--trips", str(NET_TRIPS[q]), "--warmup", str(NET_WARMUP[q])])
+    out["pump"] = net_client(bindir, srv, "pump", [
+        "--bytes", str(NET_PUMP[q]), "--chunk", str(NET_CHUNK)])
+    srv.stop()
+    return out
+
+
+def net_idle(bindir, argv, conns):
+    try:
+        srv = Server(argv)
+    except RuntimeError as e:
+        return {"error": str(e)}
+    r = net_client(bindir, srv, "idle", ["--conns", str(conns)], timeout=300)
+    srv.stop()
+    return r
+
+
+def num(n):
+    """10000 as "10 000"."""
+    return f"{n:,}".replace(",", " ")
+
+
+def paired(a, b):
+    """Per-round ratios a[i] / b[i] (the same round, the same weather)."""
+    return [x / y for x, y in zip(a, b) if y]
+
+
+def net_part(a, runs, bindir):
+    """The network benchmarks; returns the markdown lines of their section,
+    between NET_BEGIN and NET_END."""
+    t_start = time.monotonic()
+    q = 0 if a.quick else 1
+    C = net_contenders(bindir, a.quick)
+    keys = [(e, c) for e, c, _ in C]
+    pp, pu = {}, {}  # (engine, contender) -> [dicts]
+    for i in range(runs):
+        for e, c, argv in C:
+            r = net_round(bindir, argv, a.quick)
+            pp.setdefault((e, c), []).append(r["pingpong"])
+            pu.setdefault((e, c), []).append(r["pump"])
+        print("net round", i + 1, {f"{e}/{c}": round(
+            pp[(e, c)][-1].get("ns_per_trip", -1)) for e, c in keys},
+            file=sys.stderr)
+    idle = {}
+    for e, c, argv in C:
+        idle[(e, c)] = net_idle(bindir, argv, NET_IDLE[q])
+    print("net idle", {f"{e}/{c}": r.get("rss_per_conn", r.get("error"))
+                       for (e, c), r in idle.items()}, file=sys.stderr)
+
+    def vals(res, key, field, scale=1.0):
+        """Per-round figures (None where that round failed) and errors."""
+        v = [r.get(field) * scale if "error" not in r else None
+             for r in res.get(key, [])]
+        return v, [r["error"] for r in res.get(key, []) if "error" in r]
+
+    def good(v):
+        return [x for x in v if x is not None]
+
+    def ratio_cell(num, den):
+        """Ratio of the medians, and the per-round ratios' min..max."""
+        n, d = good(num), good(den)
+        if not n or not d:
+            return "—", None
+        r = med(n) / med(d)
+        both = [(x, y) for x, y in zip(num, den)
+                if x is not None and y is not None]
+        pr = paired([x for x, _ in both], [y for _, y in both])
+        rng = f" ({min(pr):.3f}..{max(pr):.3f})" if len(pr) > 1 else ""
+        return f"{r:.3f}{rng}", r
+
+    now = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    trips, pump_b, idle_n = NET_TRIPS[q], NET_PUMP[q], NET_IDLE[q]
+    L = [NET_BEGIN, "## Network\n"]
+    L.append(
+        f"Run {now}{' (--quick)' if a.quick else ''}: echo servers driven "
+        f"by `bench_echo_client` (raw epoll) over 127.0.0.1, server and "
+        f"client on the same 2-core machine. Contenders: interloop's "
+        f"`bench_echo_server` with the protocol API (*protocol*) and with "
+        f"tasks + streams (*streams*) on each backend; the same server "
+        f"written directly on each engine (*native*: `bench/native/"
+        f"echo_uv.c`, `echo_ev.c`, `echo_event.c` with raw events; "
+        f"*bufferevent*: libevent's bufferevent idiom, for reference); and "
+        f"*floor*, raw epoll (`echo_epoll.c`). Every contender in turn, "
+        f"A B C … A B C …, {runs} run{'s' if runs > 1 else ''}, a fresh "
+        f"server process per run; medians (min..max). Ratios: of the "
+        f"medians, with the min..max of the same ratio taken round by "
+        f"round (both sides then saw the same machine weather).\n")
+    L.append(
+        f"- *ping-pong*: {NET_CONNS} connections each send {NET_SIZE} B, "
+        f"wait for the whole echo, repeat; {num(trips)} round trips in the "
+        f"measured window (after {NET_WARMUP[q]} per connection). Server "
+        f"CPU time (user + system, all threads; `/proc/PID/task/*/"
+        f"schedstat`, read by the client before and after the window) per "
+        f"round trip, lower is better. *Sleeps per round trip*: the "
+        f"server's voluntary context switches in the window per round trip "
+        f"— how often it found nothing ready and slept; the fewer, the more "
+        f"round trips each poll serves and the cheaper each one is, so a "
+        f"difference there (the machine's weather, or a slower server "
+        f"finding more work waiting) moves the CPU figure.")
+    L.append(
+        f"- *pump*: one connection, {pump_b >> 20} MiB offered in 1 MiB "
+        f"`write()`s while the echo is read back; MB/s (10^6 bytes echoed "
+        f"per second) and server CPU per KiB.")
+    L.append(
+        f"- *idle*: {num(idle_n)} connections opened one by one, each echoing "
+        f"one byte (so its transport exists); the server's resident-set "
+        f"growth (`/proc/PID/statm`) divided by {num(idle_n)}: the "
+        f"user-space memory of an idle connection (the kernel's socket "
+        f"buffers are not in it). One run.\n")
+
+    def ppv(key):
+        return vals(pp, key, "ns_per_trip", 1e-3)
+
+    L.append("### Targets\n")
+    L.append("| target | engine | interloop | native | ratio | met? |")
+    L.append("|---|---|---|---|---|---|")
+    for e in [e for e in ENGINES if (e, "native") in pp]:
+        nv, _ = ppv((e, "native"))
+        for style in ("protocol", "streams"):
+            iv, errs = ppv((e, style))
+            cell_s, r = ratio_cell(iv, nv)
+            if r is None:
+                L.append(f"| {style} ≤ {TARGET_NET_RATIO} × native, CPU per "
+                         f"round trip | {e} | failed: "
+                         f"{errs[0] if errs else '?'} | | | MISSED |")
+                continue
+            ok = r <= TARGET_NET_RATIO
+            L.append(f"| {style} ≤ {TARGET_NET_RATIO} × native, CPU per "
+                     f"round trip | {e} | {med(good(iv)):.2f} µs | "
+                     f"{med(good(nv)):.2f} µs | {cell_s} | "
+                     f"{'met' if ok else missed(100 * (r / TARGET_NET_RATIO - 1))} |")
+    L.append("")
+
+    L.append("### Ping-pong and pump\n")
+    L.append("| engine | contender | ping-pong: µs CPU per round trip | "
+             "/ native | / floor | sleeps per round trip | pump: MB/s | "
+             "pump: µs CPU per KiB | / native |")
+    L.append("|---|---|---|---|---|---|---|---|---|")
+    fv, _ = ppv(("epoll", "floor"))
+    for e, c in keys:
+        iv, errs = ppv((e, c))
+        wv, _ = vals(pp, (e, c), "waits_per_trip")
+        mv, merrs = vals(pu, (e, c), "mb_per_s")
+        kv, _ = vals(pu, (e, c), "ns_per_kb", 1e-3)
+        nat = (e, "native") if c != "native" and (e, "native") in pp else None
+        r_nat = ratio_cell(iv, ppv(nat)[0])[0] if nat else "—"
+        r_floor = ratio_cell(iv, fv)[0] if c != "floor" else "—"
+        k_nat = ratio_cell(kv, vals(pu, nat, "ns_per_kb", 1e-3)[0])[0] \
+            if nat else "—"
+        L.append(f"| {e} | {c} | {cell(good(iv), errs, '{:.2f}')} | "
+                 f"{r_nat} | {r_floor} | {cell(good(wv), [], '{:.3f}')} | "
+                 f"{cell(good(mv), merrs, '{:.0f}')} | "
+                 f"{cell(good(kv), [], '{:.3f}')} | {k_nat} |")
+    L.append("")
+
+    L.append(f"### {num(idle_n)} idle connections\n")
+    L.append("| engine | contender | RSS per connection | setup (s) |")
+    L.append("|---|---|---|---|")
+    for e, c in keys:
+        r = idle[(e, c)]
+        if "error" in r:
+            L.append(f"| {e} | {c} | failed: {r['error']} | |")
+        else:
+            L.append(f"| {e} | {c} | {r['rss_per_conn']:.0f} B | "
+                     f"{r['wall']:.2f} |")
+    L.append("")
+    L.append(f"(This section took {time.monotonic() - t_start:.0f} s.)\n")
+    L.append(NET_END)
+    L.append("")
+    return L
+
+
 # ---- assembling RESULTS.md ----------------------------------------------------
 
 def split_old(path):
-    """(loop part, tasks part) of an existing RESULTS.md, as line lists;
-    the NOTES.md text at its end is dropped (it is appended afresh)."""
+    """(loop part, tasks part, network part) of an existing RESULTS.md, as
+    line lists; the NOTES.md text at its end is dropped (it is appended
+    afresh)."""
     if not os.path.exists(path):
-        return [], []
+        return [], [], []
     text = open(path).read()
     notes = os.path.join(HERE, "NOTES.md")
     if os.path.exists(notes):
@@ -442,13 +707,16 @@ def split_old(path):
         i = text.find(n.split("\n", 1)[0])
         if i >= 0:
             text = text[:i]
-    m = re.search(re.escape(TASKS_BEGIN) + ".*?" + re.escape(TASKS_END) +
-                  r"\n*", text, re.S)
-    tasks = []
-    if m:
-        tasks = m.group(0).rstrip("\n").split("\n") + [""]
-        text = text[:m.start()] + text[m.end():]
-    return text.rstrip("\n").split("\n") + [""], tasks
+    parts = []
+    for begin, end in ((TASKS_BEGIN, TASKS_END), (NET_BEGIN, NET_END)):
+        m = re.search(re.escape(begin) + ".*?" + re.escape(end) + r"\n*",
+                      text, re.S)
+        part = []
+        if m:
+            part = m.group(0).rstrip("\n").split("\n") + [""]
+            text = text[:m.start()] + text[m.end():]
+        parts.append(part)
+    return [text.rstrip("\n").split("\n") + [""]] + parts
 
 
 def main():
@@ -458,21 +726,26 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
-    ap.add_argument("--only", choices=["loop", "tasks"],
-                    help="run only this part; the other part's figures are "
+    ap.add_argument("--only", choices=["loop", "tasks", "net"],
+                    help="run only this part; the other parts' figures are "
                          "kept from the existing --out file")
     a = ap.parse_args()
     runs = 3 if a.quick and a.runs == 5 else a.runs
     bindir = os.path.join(a.build, "bin")
 
-    old_loop, old_tasks = split_old(a.out) if a.only else ([], [])
+    old_loop, old_tasks, old_net = (split_old(a.out) if a.only
+                                    else ([], [], []))
     if a.only and not os.path.exists(a.out):
         print(f"run.py: {a.out} does not exist: only the {a.only} part "
               f"will be in it", file=sys.stderr)
-    L = old_loop if a.only == "tasks" else loop_part(a, runs, bindir)
-    T = old_tasks if a.only == "loop" else tasks_part(a, runs, bindir)
+    def part(name, old, fn):
+        return fn(a, runs, bindir) if a.only in (None, name) else old
+
+    L = part("loop", old_loop, loop_part)
+    T = part("tasks", old_tasks, tasks_part)
+    N = part("net", old_net, net_part)
     notes = os.path.join(HERE, "NOTES.md")
-    out = L + T
+    out = L + T + N
     if os.path.exists(notes):
         out.append(open(notes).read())
     with open(a.out, "w") as f:
