@@ -29,6 +29,7 @@ import os
 import platform
 import re
 import select
+import shutil
 import signal
 import statistics
 import subprocess
@@ -60,6 +61,11 @@ NET_WARMUP = (10, 100)                 # per connection, before the window
 NET_PUMP = (16 << 20, 64 << 20)        # bytes per pump run
 NET_CHUNK = 1 << 20                    # the pump's write() size
 NET_IDLE = (1_000, 10_000)             # idle connections (one run each)
+# With two CPUs or more the server runs on CPU 1 and the client on CPU 0:
+# left to the scheduler they sometimes share one, which changes how many
+# round trips each wake-up serves and so the CPU per round trip (a spread
+# of ±10 % between runs, against ±3 % pinned).
+NET_CPUS = (0, 1) if (os.cpu_count() or 1) >= 2 else None
 
 
 def run(cmd):
@@ -477,8 +483,14 @@ class Server:
 
     def __init__(self, argv):
         self.err = ""
+
+        def pin():
+            if NET_CPUS:
+                os.sched_setaffinity(0, {NET_CPUS[1]})
+
         self.p = subprocess.Popen(argv, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
+                                  stderr=subprocess.PIPE, text=True,
+                                  preexec_fn=pin)
         ready, _, _ = select.select([self.p.stdout], [], [], 10)
         line = self.p.stdout.readline() if ready else ""
         if not line.startswith("port "):
@@ -504,6 +516,8 @@ def net_client(bindir, srv, workload, args, timeout=120):
     """One echo_client run against srv: run_line's dict."""
     argv = [os.path.join(bindir, "bench_echo_client"), workload,
             str(srv.port), "--pid", str(srv.p.pid)] + args
+    if NET_CPUS and shutil.which("taskset"):
+        argv = ["taskset", "-c", str(NET_CPUS[0])] + argv
     r = run_line(argv, timeout)
     if "error" not in r and not srv.alive():
         r = {"error": "server died"}
@@ -596,7 +610,9 @@ def net_part(a, runs, bindir):
     L.append(
         f"Run {now}{' (--quick)' if a.quick else ''}: echo servers driven "
         f"by `bench_echo_client` (raw epoll) over 127.0.0.1, server and "
-        f"client on the same 2-core machine. Contenders: interloop's "
+        f"client on the same {os.cpu_count()}-core machine"
+        f"{', the server pinned to CPU %d and the client to CPU %d' % (NET_CPUS[1], NET_CPUS[0]) if NET_CPUS else ''}"
+        f". Contenders: interloop's "
         f"`bench_echo_server` with the protocol API (*protocol*) and with "
         f"tasks + streams (*streams*) on each backend; the same server "
         f"written directly on each engine (*native*: `bench/native/"

@@ -134,19 +134,24 @@ char *il__loop_read_buf(il_loop_t *loop) {
 }
 
 void il__transports_close(il_loop_t *loop) {
-  /* loop_closing may free the transport (and others? no: only its own), so
-   * hold each one while it runs. */
-  il_transport_t *t = loop->transports;
-  while (t) {
-    if (t->state == IL__T_LOST) {
-      t = t->next;
-      continue;
+  /* loop_closing runs application code (connection_lost), which may free
+   * other transports or create new ones (at the head of the list): hold
+   * each one while it runs, and walk again until a walk finds none open. */
+  for (int again = 1; again;) {
+    again = 0;
+    il_transport_t *t = loop->transports;
+    while (t) {
+      if (t->state == IL__T_LOST) {
+        t = t->next;
+        continue;
+      }
+      again = 1;
+      t->refs++;
+      t->vt->loop_closing(t);
+      il_transport_t *next = t->next;
+      il__transport_unref(t);
+      t = next;
     }
-    t->refs++;
-    t->vt->loop_closing(t);
-    il_transport_t *next = t->next;
-    il__transport_unref(t);
-    t = next;
   }
   free(loop->read_buf);
   loop->read_buf = NULL;
@@ -182,10 +187,22 @@ int il_transport_writev(il_transport_t *t, const struct iovec *iov,
 }
 
 int il_transport_write(il_transport_t *t, const void *data, size_t len) {
-  if (t && !data && len)
+  /* The echo path: one buffer, checks in the order of il_transport_writev. */
+  int rc = il__transport_check(t);
+  if (rc < 0)
+    return rc;
+  if (!data && len)
     return IL_EINVAL;
+  if (t->state != IL__T_OPEN)
+    return IL_ECLOSED;
+  if (!t->vt->write)
+    return IL_ENOTSUP;
+  if (t->eof_sent)
+    return IL_ESHUTDOWN;
+  if (len == 0)
+    return 0;
   struct iovec iov = {(void *)(uintptr_t)data, len};
-  return il_transport_writev(t, &iov, 1);
+  return t->vt->write(t, &iov, 1, len);
 }
 
 int il_transport_write_eof(il_transport_t *t) {
