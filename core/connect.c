@@ -29,7 +29,6 @@
 
 #include <interloop/executor.h>
 
-
 typedef struct il__addr {
   struct sockaddr_storage ss;
   socklen_t len;
@@ -252,7 +251,7 @@ static int try_address(il__connect_t *c, const il__addr_t *a) {
      * (a Unix listener's backlog is full) is an error of its own: that
      * socket is not connecting, so it would be writable at once. */
     rc = il_translate_sys_error(errno);
-  } else if ((rc = il_loop_add_writer(c->loop, fd, on_writable, c)) == 0) {
+  } else if ((rc = il__io_add(c->loop, fd, on_writable, c, IL_IO_WRITE)) == 0) {
     c->fd = fd;
     return 1;
   }

@@ -273,6 +273,11 @@ void il__host_signal(void *sig_ud, int signum);
 void il__io_close_all(il_loop_t *loop);
 void il__signal_close_all(il_loop_t *loop);
 void il__io_run(il_loop_t *loop, il__fdw_t *w);
+/* il_loop_add_reader (bit IL_IO_READ) / add_writer (IL_IO_WRITE) without the
+ * checks, for the core's own sockets (transports, servers): the caller is
+ * on the loop thread of an open loop and fd is a socket it owns. Saves the
+ * fcntl + fstat of the public calls. */
+int il__io_add(il_loop_t *loop, int fd, il_io_fn cb, void *arg, unsigned bit);
 void il__signal_run(il_loop_t *loop, il__sigw_t *s);
 int il__sigchain_start(il_loop_t *loop, il__sigw_t *s);
 void il__sigchain_stop(il_loop_t *loop, il__sigw_t *s);

@@ -79,6 +79,11 @@ static int add_watch(il_loop_t *loop, int fd, il_io_fn cb, void *arg,
   rc = fd_check(fd);
   if (rc < 0)
     return rc;
+  return il__io_add(loop, fd, cb, arg, bit);
+}
+
+int il__io_add(il_loop_t *loop, int fd, il_io_fn cb, void *arg, unsigned bit) {
+  int rc;
   il__fdw_t *w = fdw_get(loop, fd);
   if (!w)
     return IL_ENOMEM;

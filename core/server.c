@@ -22,7 +22,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-
 #define IL__ACCEPT_BATCH 64
 #define IL__BACKLOG_DEFAULT 100
 #define IL__RETRY_DELAY_DEFAULT 0.1
@@ -213,7 +212,8 @@ static int on_acceptable(il_loop_t *loop, int fd, void *arg);
 
 static int start_reading(il_server_t *s) {
   for (size_t i = 0; i < s->nls; i++) {
-    int rc = il_loop_add_reader(s->loop, s->ls[i].fd, on_acceptable, &s->ls[i]);
+    int rc =
+        il__io_add(s->loop, s->ls[i].fd, on_acceptable, &s->ls[i], IL_IO_READ);
     if (rc < 0)
       return rc;
   }

@@ -136,7 +136,7 @@ static void stop_reading(stream_t *s) {
 static int on_readable(il_loop_t *loop, int fd, void *arg);
 
 static void start_reading(stream_t *s) {
-  int rc = il_loop_add_reader(s->t.loop, s->t.fd, on_readable, s);
+  int rc = il__io_add(s->t.loop, s->t.fd, on_readable, s, IL_IO_READ);
   if (rc < 0)
     fail(s, rc);
   else
@@ -237,7 +237,7 @@ static int stream_write(il_transport_t *t, const struct iovec *iov, int iovcnt,
     return 0;
   }
   if (!s->wr_on) {
-    rc = il_loop_add_writer(t->loop, t->fd, on_writable, s);
+    rc = il__io_add(t->loop, t->fd, on_writable, s, IL_IO_WRITE);
     if (rc < 0) {
       fail(s, rc);
       return 0;

@@ -292,7 +292,7 @@ static int udp_sendto(il_transport_t *t, const void *data, size_t len,
   if (len)
     memcpy(m->data, data, len);
   if (!d->writing) {
-    int rc = il_loop_add_writer(t->loop, t->fd, on_writable, d);
+    int rc = il__io_add(t->loop, t->fd, on_writable, d, IL_IO_WRITE);
     if (rc < 0) {
       free(m);
       return rc;
@@ -335,7 +335,7 @@ static void udp_set_reading(il_transport_t *t, int on) {
     il_loop_remove_reader(t->loop, t->fd);
     return;
   }
-  int rc = il_loop_add_reader(t->loop, t->fd, on_readable, dgram_of(t));
+  int rc = il__io_add(t->loop, t->fd, on_readable, dgram_of(t), IL_IO_READ);
   if (rc < 0)
     il__report(t->loop, rc, IL_SOURCE_TRANSPORT,
                "udp: could not resume reading", NULL, t, t->fd);
@@ -430,7 +430,7 @@ static int open_socket(il__dgram_t *d, int family) {
     goto sys_error;
   if (d->remote_len && connect(fd, &d->remote.sa, d->remote_len) < 0)
     goto sys_error;
-  int rc = il_loop_add_reader(d->t.loop, fd, on_readable, d);
+  int rc = il__io_add(d->t.loop, fd, on_readable, d, IL_IO_READ);
   if (rc < 0) {
     close(fd);
     return rc;
