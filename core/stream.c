@@ -133,14 +133,17 @@ static int buf_append(il__stream_t *s, const void *data, size_t n) {
 }
 
 /* Drops the first n buffered bytes; lets the transport read again once the
- * buffer is down to the limit; gives a large buffer back when it empties. */
+ * buffer is down to the limit; gives the buffer back when it empties only
+ * if it grew past what a paused reader can hold (2 × limit plus a read,
+ * rounded up): freeing and regrowing it on every read made a bulk transfer
+ * pay fresh page faults for each 64 KiB. */
 static void buf_consume(il__stream_t *s, size_t n) {
   s->head += n;
   s->len -= n;
   s->consumed += n;
   if (s->len == 0) {
     s->head = 0;
-    if (s->cap > s->limit) {
+    if (s->cap / 4 > s->limit && s->cap > 4 * IL__READ_BUF) {
       free(s->buf);
       s->buf = NULL;
       s->cap = 0;
