@@ -131,11 +131,7 @@ static void stop_socket(il__connect_t *c) {
 }
 
 static void stop_timer(il__connect_t *c) {
-  if (c->timer) {
-    il_handle_cancel(c->timer);
-    il_handle_release(c->timer);
-    c->timer = NULL;
-  }
+  il__handle_drop(&c->timer);
 }
 
 static void stop_lookup(il__connect_t *c) {

@@ -166,11 +166,11 @@ struct il_loop {
   int nfds;
   il__sigw_t *sigs[IL__NSIG];
 
-  il_handle_t *held;       /* caller-held handles (doubly linked) */
-  struct il_transport *transports;  /* every transport not yet freed */
-  struct il_server *servers;        /* every server not yet freed */
-  struct il__executor *executor;    /* the worker pool, NULL until used */
-  struct il__connect *connects;     /* connects under way (connect.c) */
+  il_handle_t *held;               /* caller-held handles (doubly linked) */
+  struct il_transport *transports; /* every transport not yet freed */
+  struct il_server *servers;       /* every server not yet freed */
+  struct il__executor *executor;   /* the worker pool, NULL until used */
+  struct il__connect *connects;    /* connects under way (connect.c) */
   char *read_buf; /* IL__READ_BUF bytes shared by every transport's reads */
   struct il__tasks *tasks; /* futures and tasks state, NULL until a task */
   il__slabs_t fslabs; /* plain futures' memory, freed with the loop object */
@@ -247,6 +247,15 @@ static inline void il__handle_drop_loop_ref(il_handle_t *h) {
     il__handle_put(h->loop, h);
 }
 void il__handle_hold(il_loop_t *loop, il_handle_t *h);
+/* Cancels and releases a handle the core holds (*h, may be NULL) and
+ * clears the pointer. */
+static inline void il__handle_drop(il_handle_t **h) {
+  if (*h) {
+    il_handle_cancel(*h);
+    il_handle_release(*h);
+    *h = NULL;
+  }
+}
 /* A handle the core asked for (through `out`/`held`) for its own use: it
  * stays on the held list, so close orphans it safely, but it is not the
  * application's and is neither counted in handles_held nor reported. */

@@ -176,11 +176,7 @@ static void remove_socket_file(il_server_t *s) {
 }
 
 static void stop_retry(il_server_t *s) {
-  if (s->retry) {
-    il_handle_cancel(s->retry);
-    il_handle_release(s->retry);
-    s->retry = NULL;
-  }
+  il__handle_drop(&s->retry);
 }
 
 static void close_listeners(il_server_t *s) {

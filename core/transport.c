@@ -160,6 +160,20 @@ void il__transports_close(il_loop_t *loop) {
 /* ---- public entry points -------------------------------------------------
  */
 
+/* The state checks of every write, then the kind's write. */
+static inline int write_checked(il_transport_t *t, const struct iovec *iov,
+                                int iovcnt, size_t total) {
+  if (t->state != IL__T_OPEN)
+    return IL_ECLOSED;
+  if (!t->vt->write)
+    return IL_ENOTSUP;
+  if (t->eof_sent)
+    return IL_ESHUTDOWN;
+  if (total == 0)
+    return 0;
+  return t->vt->write(t, iov, iovcnt, total);
+}
+
 int il_transport_writev(il_transport_t *t, const struct iovec *iov,
                         int iovcnt) {
   int rc = il__transport_check(t);
@@ -175,15 +189,7 @@ int il_transport_writev(il_transport_t *t, const struct iovec *iov,
       return IL_EINVAL;
     total += iov[i].iov_len;
   }
-  if (t->state != IL__T_OPEN)
-    return IL_ECLOSED;
-  if (!t->vt->write)
-    return IL_ENOTSUP;
-  if (t->eof_sent)
-    return IL_ESHUTDOWN;
-  if (total == 0)
-    return 0;
-  return t->vt->write(t, iov, iovcnt, total);
+  return write_checked(t, iov, iovcnt, total);
 }
 
 int il_transport_write(il_transport_t *t, const void *data, size_t len) {
@@ -193,16 +199,8 @@ int il_transport_write(il_transport_t *t, const void *data, size_t len) {
     return rc;
   if (!data && len)
     return IL_EINVAL;
-  if (t->state != IL__T_OPEN)
-    return IL_ECLOSED;
-  if (!t->vt->write)
-    return IL_ENOTSUP;
-  if (t->eof_sent)
-    return IL_ESHUTDOWN;
-  if (len == 0)
-    return 0;
   struct iovec iov = {(void *)(uintptr_t)data, len};
-  return t->vt->write(t, &iov, 1, len);
+  return write_checked(t, &iov, 1, len);
 }
 
 int il_transport_write_eof(il_transport_t *t) {
@@ -265,7 +263,9 @@ static int set_reading(il_transport_t *t, int on) {
   return 0;
 }
 
-int il_transport_pause_reading(il_transport_t *t) { return set_reading(t, 0); }
+int il_transport_pause_reading(il_transport_t *t) {
+  return set_reading(t, 0);
+}
 
 int il_transport_resume_reading(il_transport_t *t) {
   return set_reading(t, 1);
@@ -296,8 +296,8 @@ int il_transport_set_write_buffer_limits(il_transport_t *t, size_t high,
   return 0;
 }
 
-int il_transport_get_write_buffer_limits(const il_transport_t *t,
-                                         size_t *high, size_t *low) {
+int il_transport_get_write_buffer_limits(const il_transport_t *t, size_t *high,
+                                         size_t *low) {
   if (!t)
     return IL_EINVAL;
   if (high)
