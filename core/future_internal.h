@@ -157,6 +157,18 @@ static inline il__task_t *il__task_running(const il_loop_t *loop) {
  * without the argument checks. */
 int il__task_await(il__task_t *t, il_future_t *f, void **value);
 
+/* Parks the running task `t` with no future and no handle until
+ * il__task_unpark(t): returns 0 then, or IL_ECANCELED (a cancellation, also
+ * one pending before the call, or the loop closing). Cheaper than awaiting
+ * a fresh future; for waits whose owner keeps its own list of tasks
+ * (stream.c). */
+int il__task_park(il__task_t *t);
+
+/* Wakes a parked task with 0 through the loop (its next pass), unless a
+ * wake-up (or a cancellation) is already scheduled for it; a task that is
+ * not parked is left alone. 0 or IL_ENOMEM. */
+int il__task_unpark(il__task_t *t);
+
 /* Frees a task's memory once its last reference is gone. */
 void il__task_free(il__task_t *t);
 

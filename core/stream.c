@@ -12,6 +12,7 @@
  * buffer, read* calls wait (a future each, through the sync primitives'
  * waiter lists) until what they need is buffered, and consume only then, so
  * a cancelled read leaves the buffer as it was. */
+#include "future_internal.h"
 #include "sync_internal.h"
 #include "transport_internal.h"
 
@@ -27,6 +28,34 @@ struct il_stream_reader {
 struct il_stream_writer {
   char view;
 };
+
+/* A task waiting on the stream: parked (il__task_park) with no future of
+ * its own, so a read that waits costs a park and a wake-up, not a future's
+ * life. The lists are the sync primitives' (il__waitq_t, whose nodes'
+ * `fut` stays NULL here); the node lives on the task's stack. */
+typedef struct swaiter {
+  il__waiter_t node; /* first; node.closed: the stream was freed under it */
+  il__task_t *task;
+} swaiter_t;
+
+typedef il__waitq_t swaitq_t;
+
+/* Wakes every waiting task; each looks at the stream again when it runs. */
+static void swaitq_wake_all(swaitq_t *q) {
+  for (il__waiter_t *w = q->head; w; w = w->next)
+    il__task_unpark(((swaiter_t *)(void *)w)->task);
+}
+
+/* The stream is being freed: every waiter is unlinked, marked closed and
+ * woken; none touches the stream again. */
+static void swaitq_close(swaitq_t *q) {
+  il__waiter_t *w;
+  while ((w = q->head) != NULL) {
+    il__waitq_remove(q, w);
+    w->closed = 1;
+    il__task_unpark(((swaiter_t *)(void *)w)->task);
+  }
+}
 
 /* What a server's connections share (see start_common for its lifetime). */
 typedef struct stream_server {
@@ -46,7 +75,7 @@ typedef struct il__stream {
   size_t cap, head, len;
   size_t limit;
   uint64_t consumed; /* bytes consumed so far (readuntil's resume point) */
-  il__waitq_t readers, drainers, closers;
+  swaitq_t readers, drainers, closers;
   int error; /* what the connection was lost with (0: clean) */
   /* Server side: the handler and its task (a reference). */
   il_stream_handler_fn handler;
@@ -84,9 +113,9 @@ static il__stream_t *stream_new(il_loop_t *loop, size_t limit) {
 static void stream_maybe_free(il__stream_t *s) {
   if (s->held || s->attached)
     return;
-  il__waitq_close(&s->readers);
-  il__waitq_close(&s->drainers);
-  il__waitq_close(&s->closers);
+  swaitq_close(&s->readers);
+  swaitq_close(&s->drainers);
+  swaitq_close(&s->closers);
   free(s->buf);
   if (s->task)
     il_future_unref(s->task);
@@ -188,7 +217,7 @@ static void stream_data(il_transport_t *t, const void *data, size_t len,
     il_transport_abort(t);
     return;
   }
-  il__waitq_wake_all(&s->readers);
+  swaitq_wake_all(&s->readers);
   /* len > 2 × limit, without overflowing for a huge limit */
   if (!s->r_paused && s->len - s->len / 2 > s->limit &&
       il_transport_pause_reading(t) == 0)
@@ -199,7 +228,7 @@ static int stream_eof(il_transport_t *t, void *ud) {
   IL__UNUSED(t);
   il__stream_t *s = ud;
   s->eof = 1;
-  il__waitq_wake_all(&s->readers);
+  swaitq_wake_all(&s->readers);
   return 1; /* half-open: the writer may still write */
 }
 
@@ -212,9 +241,9 @@ static void stream_lost(il_transport_t *t, int error, void *ud) {
   s->w_paused = 0;
   if (!s->error)
     s->error = error;
-  il__waitq_wake_all(&s->readers);
-  il__waitq_wake_all(&s->drainers);
-  il__waitq_wake_all(&s->closers);
+  swaitq_wake_all(&s->readers);
+  swaitq_wake_all(&s->drainers);
+  swaitq_wake_all(&s->closers);
   if (s->handler && !s->started) {
     /* The handler task never began (the loop closed first, or the
      * connection went before its first step): it never will, so the pair is
@@ -235,7 +264,7 @@ static void stream_resume_writing(il_transport_t *t, void *ud) {
   IL__UNUSED(t);
   il__stream_t *s = ud;
   s->w_paused = 0;
-  il__waitq_wake_all(&s->drainers);
+  swaitq_wake_all(&s->drainers);
 }
 
 static const il_protocol_t stream_protocol = {
@@ -252,14 +281,15 @@ static const il_protocol_t stream_protocol = {
 
 /* Inside a task: waits on q until `ready(s, arg)` holds (each `ready` also
  * holds once its condition can no longer change: at EOF, once lost). Returns
- * 0 with s valid, or IL_ECANCELED,
- * IL_ECLOSED (released; or freed under us: then s is gone), IL_ENOMEM.
+ * 0 with s valid, or IL_ECANCELED (the task was cancelled, also after a
+ * wake-up: nothing is consumed), IL_ECLOSED (released; or freed under us:
+ * then s is gone).
  * `resume`: a reader that waits needs more data, so reading paused above
  * 2 × limit restarts (asyncio does the same). */
-static int stream_wait(il__stream_t *s, il__waitq_t *q,
+static int stream_wait(il__stream_t *s, swaitq_t *q,
                        int (*ready)(il__stream_t *s, void *arg), void *arg,
                        int resume) {
-  il__waiter_t w = {0};
+  swaiter_t w = {{NULL, NULL, NULL, 0}, il__task_running(s->loop)};
   int rc = 0;
   for (;;) {
     if (s->released) {
@@ -272,17 +302,18 @@ static int stream_wait(il__stream_t *s, il__waitq_t *q,
       s->r_paused = 0;
       il_transport_resume_reading(s->t);
     }
-    rc = il__waitq_wait(s->loop, q, &w);
-    if (rc < 0)
-      return rc; /* unlinked; IL_ECLOSED: s is freed */
-    if (rc != IL__W_WOKEN) {
-      rc = IL_ECANCELED;
+    if (!il__waiter_linked(q, &w.node))
+      il__waitq_push(q, &w.node);
+    rc = il__task_park(w.task);
+    if (w.node.closed)
+      return IL_ECLOSED; /* unlinked; s is freed */
+    if (rc < 0) {
+      rc = IL_ECANCELED; /* nothing consumed */
       break;
     }
-    rc = 0;
   }
-  if (il__waiter_linked(q, &w))
-    il__waitq_remove(q, &w);
+  if (il__waiter_linked(q, &w.node))
+    il__waitq_remove(q, &w.node);
   return rc;
 }
 
@@ -580,9 +611,9 @@ void il_stream_release(il_stream_reader_t *r, il_stream_writer_t *w) {
       continue;
     s->released = 1;
     /* Tasks waiting on it come back with IL_ECLOSED. */
-    il__waitq_wake_all(&s->readers);
-    il__waitq_wake_all(&s->drainers);
-    il__waitq_wake_all(&s->closers);
+    swaitq_wake_all(&s->readers);
+    swaitq_wake_all(&s->drainers);
+    swaitq_wake_all(&s->closers);
     stream_drop(s);
   }
 }

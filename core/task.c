@@ -281,6 +281,22 @@ static int wait_refused(il__task_t *t) {
   return 0;
 }
 
+int il__task_park(il__task_t *t) {
+  int rc = wait_refused(t);
+  if (rc < 0)
+    return rc;
+  t->handle = NULL;
+  t->wait = IL__TW_HANDLE;
+  t->wake_rc = 0;
+  return task_suspend(t);
+}
+
+int il__task_unpark(il__task_t *t) {
+  if (t->wait != IL__TW_HANDLE || t->handle)
+    return 0; /* not parked, or its wake-up is already on its way */
+  return il__task_wake_with(t, 0);
+}
+
 int il__task_await(il__task_t *t, il_future_t *f, void **value) {
   int rc = wait_refused(t);
   if (rc < 0)
