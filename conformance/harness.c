@@ -113,17 +113,18 @@ static const char *finish_loop(il_test_ctx_t *ctx, il_loop_t *loop,
     il_loop_stats_t st = IL_LOOP_STATS_INIT;
     if (il_loop_get_stats(loop, &st) == 0) {
       if (st.handles_held || st.readers || st.writers || st.signals ||
-          st.transports || st.servers || st.executor_jobs) {
+          st.transports || st.servers || st.executor_jobs || st.processes) {
         snprintf(buf, cap,
                  "leak at teardown: %llu handles held, %llu readers, "
                  "%llu writers, %llu signal handlers, %llu transports, "
-                 "%llu servers, %llu executor jobs",
+                 "%llu servers, %llu executor jobs, %llu processes",
                  (unsigned long long)st.handles_held,
                  (unsigned long long)st.readers, (unsigned long long)st.writers,
                  (unsigned long long)st.signals,
                  (unsigned long long)st.transports,
                  (unsigned long long)st.servers,
-                 (unsigned long long)st.executor_jobs);
+                 (unsigned long long)st.executor_jobs,
+                 (unsigned long long)st.processes);
         problem = buf;
       }
     }

@@ -109,6 +109,10 @@ typedef struct il__sigw {
   void *bsig;
   il_signal_fn cb;
   void *arg;
+  /* The core's own handler (the SIGCHLD child watcher), run before the
+   * application's; it keeps the signal watched without counting as one. */
+  il_signal_fn core_cb;
+  void *core_arg;
 } il__sigw_t;
 
 /* ---- thread-safe queue (core/threadsafe.c) --------------------------------
@@ -172,6 +176,9 @@ struct il_loop {
   struct il__executor *executor;   /* the worker pool, NULL until used */
   struct il__connect *connects;    /* connects under way (connect.c) */
   char *read_buf; /* IL__READ_BUF bytes shared by every transport's reads */
+  struct il_subprocess *procs; /* every subprocess not yet freed */
+  int child_watcher;           /* IL_CHILD_WATCHER_* (0: not chosen yet) */
+  int sigchld_children;        /* children reaped through SIGCHLD */
   struct il__tasks *tasks; /* futures and tasks state, NULL until a task */
   il__slabs_t fslabs; /* plain futures' memory, freed with the loop object */
   void *fut_free;     /* recycled plain futures */
@@ -288,6 +295,10 @@ void il__io_run(il_loop_t *loop, il__fdw_t *w);
  * fcntl + fstat of the public calls. */
 int il__io_add(il_loop_t *loop, int fd, il_io_fn cb, void *arg, unsigned bit);
 void il__signal_run(il_loop_t *loop, il__sigw_t *s);
+/* core/signal.c: the core's handler for signum (one per signal; cb NULL
+ * removes it). Returns 0 or the backend's error (IL_ENOTSUP, ...). */
+int il__signal_core_set(il_loop_t *loop, int signum, il_signal_fn cb,
+                        void *arg);
 int il__sigchain_start(il_loop_t *loop, il__sigw_t *s);
 void il__sigchain_stop(il_loop_t *loop, il__sigw_t *s);
 

@@ -7,7 +7,7 @@
  * were ready when it began; what they schedule waits for the next pass. */
 #include "future_internal.h"
 #include "internal.h"
-#include "transport_internal.h"
+#include "subprocess_internal.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -484,6 +484,9 @@ int il_loop_close(il_loop_t *loop) {
   /* Tasks first, while the loop still works: each unwinds its C stack
    * (its waits return IL_ECANCELED) and frees what it holds. */
   il__tasks_close(loop);
+  /* Children still running are killed and reaped (their pipes go with the
+   * transports below). */
+  il__procs_close(loop);
   /* Then the network: every transport's connection_lost(IL_ECLOSED), the
    * listening sockets, and the executor's threads (joined). */
   il__servers_close(loop);

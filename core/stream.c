@@ -14,7 +14,7 @@
  * a cancelled read leaves the buffer as it was. */
 #include "future_internal.h"
 #include "sync_internal.h"
-#include "transport_internal.h"
+#include "subprocess_internal.h"
 
 #include <interloop/stream.h>
 
@@ -720,6 +720,28 @@ int il_open_unix_connection(il_loop_t *loop, const char *path,
                             il_stream_reader_t **reader,
                             il_stream_writer_t **writer) {
   return open_common(loop, NULL, 0, path, opts, reader, writer);
+}
+
+/* ---- pipes (process.h) --------------------------------------------------- */
+
+void *il__stream_for_pipe(il_loop_t *loop, size_t limit,
+                          const il_protocol_t **proto) {
+  *proto = &stream_protocol;
+  return stream_new(loop, limit ? limit : IL_STREAM_LIMIT_DEFAULT);
+}
+
+void il__stream_attach(void *obj, il_transport_t *t) {
+  il__stream_t *s = obj;
+  s->t = il_transport_ref(t);
+  s->attached = 1;
+}
+
+il_stream_reader_t *il__stream_reader(void *obj) {
+  return &((il__stream_t *)obj)->r;
+}
+
+il_stream_writer_t *il__stream_writer(void *obj) {
+  return &((il__stream_t *)obj)->w;
 }
 
 /* ---- servers ------------------------------------------------------------- */

@@ -253,13 +253,14 @@ static int set_reading(il_transport_t *t, int on) {
   int rc = il__transport_check(t);
   if (rc < 0)
     return rc;
+  if (!t->vt->set_reading)
+    return IL_ENOTSUP; /* a write-only pipe */
   if (t->state == IL__T_LOST)
     return IL_ECLOSED;
   if (t->state == IL__T_CLOSING || t->reading == on)
     return 0;
   t->reading = (uint8_t)on;
-  if (t->vt->set_reading)
-    t->vt->set_reading(t, on);
+  t->vt->set_reading(t, on);
   return 0;
 }
 
@@ -272,7 +273,7 @@ int il_transport_resume_reading(il_transport_t *t) {
 }
 
 int il_transport_is_reading(const il_transport_t *t) {
-  return t && t->state == IL__T_OPEN && t->reading;
+  return t && t->state == IL__T_OPEN && t->reading && t->vt->set_reading;
 }
 
 int il_transport_set_write_buffer_limits(il_transport_t *t, size_t high,

@@ -134,6 +134,16 @@ int il__stream_transport_new(il_loop_t *loop, int fd, int is_unix,
                              const il_protocol_t *proto, void *ud,
                              il_transport_t **out);
 
+/* transport_stream.c: a read pipe (writing 0) or write pipe (writing 1)
+ * transport on a pipe, FIFO, character device or socket (process.h). The
+ * fd becomes the transport's on success; on failure it is left as it was.
+ * *out (may be NULL) receives the core's reference. Returns 0, IL_EINVAL
+ * (another kind of fd, bad arguments), IL_EBADF, an fd watcher error
+ * (IL_EPERM), IL_ENOMEM, IL_ECLOSED, IL_EWRONGTHREAD. */
+int il__pipe_transport_new(il_loop_t *loop, int fd, int writing,
+                           const il_protocol_t *proto, void *ud,
+                           il_transport_t **out);
+
 /* server.c: loop close stops every server's listening sockets. */
 void il__servers_close(il_loop_t *loop);
 

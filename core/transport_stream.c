@@ -14,7 +14,13 @@
  * transport whose readiness is still queued.
  *
  * The fd is closed, and connection_lost scheduled, exactly once (finish());
- * `t->fd < 0` says it happened. */
+ * `t->fd < 0` says it happened.
+ *
+ * The same code serves the pipe transports (process.h): a read-only or
+ * write-only transport on a pipe, FIFO, character device or socket. Those
+ * use read/write instead of recv/send (unless the fd is a socket), and a
+ * write pipe watches its fd for readability only to notice that the
+ * reading end went away. */
 #include "transport_internal.h"
 
 #include <errno.h>
@@ -22,9 +28,13 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The smallest block of the write buffer; small writes fill the tail block,
@@ -57,7 +67,13 @@ typedef struct stream {
   uint8_t close_pending; /* close(): finish once the buffer is flushed */
   uint8_t eof_pending;   /* write_eof(): shut down once flushed */
   uint8_t eof_rcvd;      /* the peer's EOF was read: never read again */
+  uint8_t dir;           /* DUPLEX, or a pipe: READ_ONLY / WRITE_ONLY */
+  uint8_t not_sock;      /* read/write instead of recv/send */
+  uint8_t tty;           /* a terminal: EIO on read is end of file */
+  uint8_t hup_watch;     /* write pipe: watch for the reader going away */
 } stream_t;
+
+enum { DUPLEX = 0, READ_ONLY = 1, WRITE_ONLY = 2 };
 
 _Static_assert(sizeof(stream_t) <= 512,
                "an idle stream transport must stay within 512 bytes");
@@ -108,10 +124,43 @@ static ssize_t send_pieces(int fd, const struct iovec *iov, int iovcnt) {
   return sendmsg(fd, &m, MSG_NOSIGNAL);
 }
 
-static inline ssize_t send_iov(int fd, const struct iovec *iov, int iovcnt) {
+/* write/writev on a pipe or device, which has no MSG_NOSIGNAL: SIGPIPE is
+ * blocked in this thread around the call, and one the call raised (it is
+ * directed at this thread) is taken off the pending set before unblocking,
+ * so the process's disposition is never consulted. */
+static ssize_t pipe_write(int fd, const struct iovec *iov, int iovcnt) {
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &set, &old);
+  ssize_t n = iovcnt == 1
+                  ? write(fd, iov[0].iov_base, iov[0].iov_len)
+                  : writev(fd, iov, iovcnt < IOV_MAX ? iovcnt : IOV_MAX);
+  int err = errno;
+  if (n < 0 && err == EPIPE) {
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
+      ;
+  }
+  if (!sigismember(&old, SIGPIPE))
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+  errno = err;
+  return n;
+}
+
+static inline ssize_t send_iov(const stream_t *s, const struct iovec *iov,
+                               int iovcnt) {
+  if (IL__UNLIKELY(s->not_sock))
+    return pipe_write(s->t.fd, iov, iovcnt);
   if (IL__LIKELY(iovcnt == 1))
-    return send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
-  return send_pieces(fd, iov, iovcnt);
+    return send(s->t.fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+  return send_pieces(s->t.fd, iov, iovcnt);
+}
+
+static inline ssize_t recv_some(const stream_t *s, void *buf, size_t n) {
+  if (IL__UNLIKELY(s->not_sock))
+    return read(s->t.fd, buf, n);
+  return recv(s->t.fd, buf, n, 0);
 }
 
 static int try_later(int err) {
@@ -215,7 +264,7 @@ static int stream_write(il_transport_t *t, const struct iovec *iov, int iovcnt,
   stream_t *s = (stream_t *)t;
   size_t sent = 0;
   if (IL__LIKELY(!s->head)) {
-    ssize_t n = send_iov(t->fd, iov, iovcnt);
+    ssize_t n = send_iov(s, iov, iovcnt);
     if (IL__LIKELY((size_t)n == total))
       return 0;
     if (n < 0) {
@@ -280,7 +329,7 @@ static int on_writable(il_loop_t *loop, int fd, void *arg) {
     s->wr_on = 0;
     return 0;
   }
-  ssize_t w = send_iov(fd, iov, n);
+  ssize_t w = send_iov(s, iov, n);
   if (w < 0) {
     if (!try_later(errno))
       fail(s, il_translate_sys_error(errno));
@@ -324,15 +373,16 @@ static void got_eof(stream_t *s) {
   stop_reading(s);
   s->eof_rcvd = 1;
   int keep = t->proto.eof_received ? t->proto.eof_received(t, t->ud) : 0;
-  if (!keep && t->state == IL__T_OPEN) {
+  if ((!keep || s->dir == READ_ONLY) && t->state == IL__T_OPEN) {
     t->state = IL__T_CLOSING;
     begin_close(s);
   }
 }
 
-/* A recv that brought nothing: the peer's EOF, nothing yet, or an error. */
+/* A recv that brought nothing: the peer's EOF, nothing yet, or an error.
+ * On a terminal, EIO says the other side (a PTY's slave) is gone. */
 static void read_ended(stream_t *s, ssize_t n) {
-  if (n == 0)
+  if (n == 0 || (s->tty && errno == EIO))
     got_eof(s);
   else if (!try_later(errno))
     fail(s, il_translate_sys_error(errno));
@@ -343,6 +393,7 @@ static void read_ended(stream_t *s, ssize_t n) {
 static void read_buffered(il_loop_t *loop, int fd, stream_t *s) {
   il_transport_t *t = &s->t;
   IL__UNUSED(loop);
+  IL__UNUSED(fd);
   for (int i = 0; i < READS_PER_EVENT && s->rd_on && t->proto.get_buffer; i++) {
     void *buf = NULL;
     size_t cap = 0;
@@ -353,7 +404,7 @@ static void read_buffered(il_loop_t *loop, int fd, stream_t *s) {
     }
     if (!s->rd_on)
       return; /* paused or closed from inside get_buffer */
-    ssize_t n = recv(fd, buf, cap, 0);
+    ssize_t n = recv_some(s, buf, cap);
     if (n <= 0) {
       read_ended(s, n);
       return;
@@ -378,6 +429,7 @@ static int on_readable(il_loop_t *loop, int fd, void *arg) {
     release(t);
     return 0;
   }
+  IL__UNUSED(fd);
   char *buf = loop->read_buf;
   if (IL__UNLIKELY(!buf) && !(buf = il__loop_read_buf(loop))) {
     fail(s, IL_ENOMEM);
@@ -385,7 +437,7 @@ static int on_readable(il_loop_t *loop, int fd, void *arg) {
     return 0;
   }
   for (int i = 1;; i++) {
-    ssize_t n = recv(fd, buf, IL__READ_BUF, 0);
+    ssize_t n = recv_some(s, buf, IL__READ_BUF);
     if (n <= 0) {
       read_ended(s, n);
       break;
@@ -411,6 +463,31 @@ static void stream_set_reading(il_transport_t *t, int on) {
     stop_reading(s);
 }
 
+/* A write pipe's fd turns readable only when the reading end is gone (an
+ * error or hang-up; on a socket, also data, which a write pipe does not
+ * want either): the transport is lost, with IL_EPIPE if data was still
+ * buffered. */
+static int on_hangup(il_loop_t *loop, int fd, void *arg) {
+  IL__UNUSED(loop);
+  IL__UNUSED(fd);
+  stream_t *s = arg;
+  if (s->t.fd >= 0) {
+    s->t.state = IL__T_CLOSING;
+    finish(s, s->head ? IL_EPIPE : 0);
+  }
+  return 0;
+}
+
+static void watch_hangup(stream_t *s) {
+  if (!s->hup_watch || s->t.state != IL__T_OPEN || s->rd_on)
+    return;
+  int rc = il__io_add(s->t.loop, s->t.fd, on_hangup, s, IL_IO_READ);
+  if (rc < 0)
+    fail(s, rc);
+  else
+    s->rd_on = 1; /* removed by stop_reading / finish like a reader */
+}
+
 /* connection_made, then the reader (unless connection_made paused reading
  * or closed the transport). */
 static int made_cb(il_loop_t *loop, void *arg) {
@@ -423,7 +500,9 @@ static int made_cb(il_loop_t *loop, void *arg) {
   s->started = 1;
   if (t->proto.connection_made)
     t->proto.connection_made(t, t->ud);
-  if (t->state == IL__T_OPEN && t->reading && !s->rd_on && !s->eof_rcvd)
+  if (s->dir == WRITE_ONLY)
+    watch_hangup(s);
+  else if (t->state == IL__T_OPEN && t->reading && !s->rd_on && !s->eof_rcvd)
     start_reading(s);
   release(t);
   return 0;
@@ -477,6 +556,25 @@ static const il__transport_vt_t unix_vt = {
     stream_close, stream_abort,        stream_set_reading,
     NULL,         stream_loop_closing, stream_free};
 
+/* A write pipe has no half-close: write_eof closes once the buffer is
+ * flushed (the reader sees end of file). */
+static int pipe_write_eof(il_transport_t *t) {
+  t->state = IL__T_CLOSING;
+  begin_close((stream_t *)t);
+  return 0;
+}
+
+static const il__transport_vt_t read_pipe_vt = {
+    "read-pipe",  NULL,
+    NULL,         stream_close,
+    stream_abort, stream_set_reading,
+    NULL,         stream_loop_closing,
+    stream_free};
+
+static const il__transport_vt_t write_pipe_vt = {
+    "write-pipe", stream_write, pipe_write_eof,      stream_close, stream_abort,
+    NULL,         NULL,         stream_loop_closing, stream_free};
+
 /* ---- creation ------------------------------------------------------------
  */
 
@@ -491,8 +589,10 @@ static int check_args(il_loop_t *loop, int fd, const il_protocol_t *proto) {
   return 0;
 }
 
-/* As il__stream_transport_new, but on failure the fd stays open. */
-static int stream_new(il_loop_t *loop, int fd, int is_unix,
+/* As il__stream_transport_new, but on failure the fd stays open. `dir` and
+ * `st` (the fd's fstat, NULL for a socket) say which kind it is. */
+static int stream_new(il_loop_t *loop, int fd, const il__transport_vt_t *vt,
+                      int dir, const struct stat *st,
                       const il_protocol_t *proto, void *ud,
                       il_transport_t **out) {
   int rc = check_args(loop, fd, proto);
@@ -501,10 +601,16 @@ static int stream_new(il_loop_t *loop, int fd, int is_unix,
   stream_t *s = malloc(sizeof(*s));
   if (!s)
     return IL_ENOMEM;
-  il__transport_init(&s->t, loop, is_unix ? &unix_vt : &tcp_vt, fd, proto, ud);
+  il__transport_init(&s->t, loop, vt, fd, proto, ud);
   s->head = s->tail = NULL;
   s->started = s->rd_on = s->wr_on = 0;
   s->close_pending = s->eof_pending = s->eof_rcvd = 0;
+  s->dir = (uint8_t)dir;
+  s->not_sock = st && !S_ISSOCK(st->st_mode);
+  s->tty = st && S_ISCHR(st->st_mode) && isatty(fd);
+  /* A character device is not watched: a PTY master is readable whenever
+   * the other side wrote, which says nothing about the reader's presence. */
+  s->hup_watch = dir == WRITE_ONLY && st && !S_ISCHR(st->st_mode);
   rc = il__schedule(loop, made_cb, s, IL__H_SOON, NULL);
   if (rc < 0) {
     s->t.fd = -1;
@@ -519,10 +625,66 @@ static int stream_new(il_loop_t *loop, int fd, int is_unix,
 int il__stream_transport_new(il_loop_t *loop, int fd, int is_unix,
                              const il_protocol_t *proto, void *ud,
                              il_transport_t **out) {
-  int rc = stream_new(loop, fd, is_unix, proto, ud, out);
+  int rc = stream_new(loop, fd, is_unix ? &unix_vt : &tcp_vt, DUPLEX, NULL,
+                      proto, ud, out);
   if (rc < 0 && fd >= 0)
     close(fd);
   return rc;
+}
+
+/* Makes fd non-blocking and close-on-exec and builds the transport; if that
+ * fails, the fd's flags are put back as they were. */
+static int adopt_fd(il_loop_t *loop, int fd, const il__transport_vt_t *vt,
+                    int dir, const struct stat *st, const il_protocol_t *proto,
+                    void *ud, il_transport_t **out) {
+  int fl = fcntl(fd, F_GETFL);
+  int fdfl = fcntl(fd, F_GETFD);
+  int rc = il__fd_prepare(fd);
+  if (rc == 0)
+    rc = stream_new(loop, fd, vt, dir, st, proto, ud, out);
+  if (rc < 0) {
+    if (fl >= 0)
+      fcntl(fd, F_SETFL, fl);
+    if (fdfl >= 0)
+      fcntl(fd, F_SETFD, fdfl);
+  }
+  return rc;
+}
+
+static int noop_io(il_loop_t *loop, int fd, void *arg) {
+  IL__UNUSED(loop);
+  IL__UNUSED(fd);
+  IL__UNUSED(arg);
+  return 0;
+}
+
+int il__pipe_transport_new(il_loop_t *loop, int fd, int writing,
+                           const il_protocol_t *proto, void *ud,
+                           il_transport_t **out) {
+  if (out)
+    *out = NULL;
+  int rc = check_args(loop, fd, proto);
+  if (rc < 0)
+    return rc;
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return il_translate_sys_error(errno);
+  if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && !S_ISCHR(st.st_mode))
+    return IL_EINVAL;
+  if (S_ISCHR(st.st_mode)) {
+    /* Not every device can be watched (epoll refuses /dev/null): ask the
+     * backend now, so the caller gets the error rather than the protocol. */
+    unsigned bit = writing ? IL_IO_WRITE : IL_IO_READ;
+    rc = il__io_add(loop, fd, noop_io, NULL, bit);
+    if (rc < 0)
+      return rc;
+    if (writing)
+      il_loop_remove_writer(loop, fd);
+    else
+      il_loop_remove_reader(loop, fd);
+  }
+  return adopt_fd(loop, fd, writing ? &write_pipe_vt : &read_pipe_vt,
+                  writing ? WRITE_ONLY : READ_ONLY, &st, proto, ud, out);
 }
 
 int il_transport_adopt(il_loop_t *loop, int fd, const il_protocol_t *proto,
@@ -545,19 +707,10 @@ int il_transport_adopt(il_loop_t *loop, int fd, const il_protocol_t *proto,
   len = sizeof(ss);
   if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
     return il_translate_sys_error(errno);
-  /* Restored if the transport cannot be made: the fd stays untouched. */
-  int fl = fcntl(fd, F_GETFL);
-  int fdfl = fcntl(fd, F_GETFD);
-  rc = il__fd_prepare(fd);
-  if (rc == 0)
-    rc = stream_new(loop, fd, ss.ss_family == AF_UNIX, proto, ud, out);
-  if (rc < 0) {
-    if (fl >= 0)
-      fcntl(fd, F_SETFL, fl);
-    if (fdfl >= 0)
-      fcntl(fd, F_SETFD, fdfl);
+  rc = adopt_fd(loop, fd, ss.ss_family == AF_UNIX ? &unix_vt : &tcp_vt, DUPLEX,
+                NULL, proto, ud, out);
+  if (rc < 0)
     return rc;
-  }
   if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

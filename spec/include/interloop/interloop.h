@@ -12,5 +12,6 @@
 #include "transport.h"
 #include "stream.h"
 #include "executor.h"
+#include "process.h"
 
 #endif /* INTERLOOP_H */

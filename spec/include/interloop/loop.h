@@ -274,10 +274,12 @@ typedef struct il_loop_stats {
                              still referenced) */
   uint64_t servers;       /* servers not yet freed */
   uint64_t executor_jobs; /* executor jobs queued or running */
+  uint64_t processes;     /* subprocesses not yet freed (running, or exited
+                             but still referenced) */
 } il_loop_stats_t;
 
 #define IL_LOOP_STATS_INIT                                                     \
-  {sizeof(il_loop_stats_t), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+  {sizeof(il_loop_stats_t), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 
 /* Fills *stats (which must have size set). Loop thread.
  * Errors: IL_EINVAL, IL_ECLOSED, IL_EWRONGTHREAD. */
