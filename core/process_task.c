@@ -183,9 +183,10 @@ static int run_wait(run_state_t *st, il_subprocess_t *p, double timeout) {
 int il_process_run(il_loop_t *loop, const char *const *argv,
                    const il_process_run_options_t *opts,
                    il_process_result_t *result) {
-  if (result)
-    memset(result, 0, sizeof(*result));
-  if (!loop || !argv || !argv[0] || !result)
+  if (!result || result->size < sizeof(*result))
+    return IL_EINVAL;
+  memset((char *)result + sizeof(size_t), 0, sizeof(*result) - sizeof(size_t));
+  if (!loop || !argv || !argv[0])
     return IL_EINVAL;
   int rc = il__sync_task_check(loop);
   if (rc < 0)
@@ -242,9 +243,11 @@ int il_process_run(il_loop_t *loop, const char *const *argv,
 void il_process_result_free(il_process_result_t *result) {
   if (!result)
     return;
+  size_t size = result->size;
   free(result->out);
   free(result->err);
   memset(result, 0, sizeof(*result));
+  result->size = size;
 }
 
 /* ---- il_process_open

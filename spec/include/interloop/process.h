@@ -225,14 +225,20 @@ IL_EXTERN int il_loop_get_child_watcher(il_loop_t *loop);
 /* ---- for tasks
  * ---------------------------------------------------------------- */
 
-/* What il_process_run gives back; free it with il_process_result_free. */
+/* What il_process_run gives back; free it with il_process_result_free.
+ * The caller sets `size` (IL_PROCESS_RESULT_INIT); only the members it
+ * covers are written. */
 typedef struct il_process_result {
+  size_t size;    /* sizeof(il_process_result_t) */
   int returncode; /* as il_subprocess_returncode */
   char *out;      /* captured stdout, NUL-terminated (NULL: not piped) */
   size_t out_len;
   char *err; /* captured stderr, NUL-terminated (NULL: not piped) */
   size_t err_len;
 } il_process_result_t;
+
+#define IL_PROCESS_RESULT_INIT                                                 \
+  { sizeof(il_process_result_t), 0, NULL, 0, NULL, 0 }
 
 typedef struct il_process_run_options {
   size_t size; /* sizeof(il_process_run_options_t) */
@@ -252,14 +258,18 @@ typedef struct il_process_run_options {
  * fills *result. Returns 0; IL_ELIMIT when output beyond `limit` was
  * dropped (the child still ran to its end; *result is filled);
  * IL_ETIMEDOUT when the timeout killed it (*result is filled); the spawn
- * errors of il_subprocess_exec (*result zeroed); IL_ECANCELED (the task was
+ * errors of il_subprocess_exec (*result zeroed: its previous contents are
+ * overwritten, not freed); IL_ECANCELED (the task was
  * cancelled: the child is killed and reaped in the background, *result
- * zeroed); IL_ENOTASK, IL_EINVAL. */
+ * zeroed); IL_ENOTASK, IL_EINVAL (NULL loop, argv, argv[0] or result; a
+ * result whose size does not cover its members up to err_len; input with
+ * stdin not piped). */
 IL_EXTERN int il_process_run(il_loop_t *loop, const char *const *argv,
                              const il_process_run_options_t *opts,
                              il_process_result_t *result);
 
-/* Frees what il_process_run put in *result and zeroes it. NULL-safe. */
+/* Frees what il_process_run put in *result and zeroes it (keeping size).
+ * NULL-safe. */
 IL_EXTERN void il_process_result_free(il_process_result_t *result);
 
 /* Task: starts argv as il_subprocess_exec and gives its piped fds as
