@@ -176,13 +176,17 @@ static void deliver_exit(il_subprocess_t *p) {
   p->refs++;
   if (p->proto.process_exited)
     p->proto.process_exited(p, p->ud);
-  for (size_t i = 0; i < p->nwaiters; i++) {
-    il_future_t *f = p->waiters[i];
-    if (!il_future_done(f))
-      il_future_set_result(f, (void *)(intptr_t)p->returncode, NULL);
-    il_future_unref(f);
+  /* Taken off first: a future's callbacks may wait again. */
+  il_future_t **w = p->waiters;
+  size_t n = p->nwaiters;
+  p->waiters = NULL;
+  p->nwaiters = p->capwaiters = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!il_future_done(w[i]))
+      il_future_set_result(w[i], (void *)(intptr_t)p->returncode, NULL);
+    il_future_unref(w[i]);
   }
-  p->nwaiters = 0;
+  free(w);
   try_finish(p);
   il_subprocess_unref(p);
 }
@@ -234,14 +238,18 @@ static int on_pidfd(il_loop_t *loop, int fd, void *arg) {
 static int on_sigchld(il_loop_t *loop, int signum, void *arg) {
   IL__UNUSED(signum);
   IL__UNUSED(arg);
+  /* A reaped child's callbacks may free other processes: start over after
+   * each one. */
   il_subprocess_t *p = loop->procs;
   while (p) {
-    p->refs++; /* child_exited may finish it */
-    if (p->sigchld && !p->exited)
-      poll_child(p);
-    il_subprocess_t *next = p->next;
+    if (!p->sigchld || p->exited) {
+      p = p->next;
+      continue;
+    }
+    p->refs++;
+    int reaped = poll_child(p);
     il_subprocess_unref(p);
-    p = next;
+    p = reaped ? loop->procs : p->next;
   }
   return 0;
 }
@@ -863,8 +871,14 @@ il_loop_t *il_subprocess_loop(const il_subprocess_t *p) {
  */
 
 void il__procs_close(il_loop_t *loop) {
+  /* Callbacks run here and may free other processes: start over after
+   * each one that needed anything. */
   il_subprocess_t *p = loop->procs;
   while (p) {
+    if (p->made && (p->finished || p->exited)) {
+      p = p->next;
+      continue;
+    }
     p->refs++;
     if (!p->finished)
       p->loop_closed = 1;
@@ -882,8 +896,7 @@ void il__procs_close(il_loop_t *loop) {
       while (r < 0 && errno == EINTR);
       child_exited(p, status, r < 0);
     }
-    il_subprocess_t *next = p->next;
     il_subprocess_unref(p);
-    p = next;
+    p = loop->procs;
   }
 }
