@@ -35,15 +35,19 @@ static pthread_mutex_t chain_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t chain_mu_once = PTHREAD_ONCE_INIT;
 
 /* A fork() while another thread holds the mutex would leave it locked
- * forever in the child: hold it across fork, release it on both sides. */
-static void chain_mu_prepare(void) {
-  pthread_mutex_lock(&chain_mu);
-}
-static void chain_mu_release(void) {
-  pthread_mutex_unlock(&chain_mu);
+ * forever in the child: the child re-initialises it. It is not held across
+ * fork by a prepare handler, because the backends' own signal mutexes are
+ * taken under it (sigchain_start calls the backend) and their prepare
+ * handlers, registered later, run first: holding ours there would take
+ * the two in the opposite order (a fork racing a signal_start on another
+ * thread could deadlock). A thread in the middle of a chain update at the
+ * moment of fork is the one case this does not cover; the critical
+ * sections are a few stores long. */
+static void chain_mu_child(void) {
+  pthread_mutex_init(&chain_mu, NULL);
 }
 static void chain_mu_init(void) {
-  pthread_atfork(chain_mu_prepare, chain_mu_release, chain_mu_release);
+  pthread_atfork(NULL, NULL, chain_mu_child);
 }
 static void chain_mu_lock(void) {
   pthread_once(&chain_mu_once, chain_mu_init);
