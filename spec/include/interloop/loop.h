@@ -51,6 +51,8 @@ IL_EXTERN int il_loop_new(il_loop_t **out, const il_loop_options_t *opts);
  * found) and frees everything but the loop object itself, which stays valid —
  * every later call on it returns IL_ECLOSED or reports "nothing there" — until
  * il_loop_free(). Handles the caller still holds stay valid until released.
+ * Before that it cancels the loop's tasks, kills (SIGKILL) and reaps its
+ * children, and loses its transports (SPEC §8.5, §10.9, §13.6).
  * Loop thread. Errors: IL_EINVAL (NULL), IL_ECLOSED (already closed),
  * IL_ERUNNING (called while the loop runs or from one of its callbacks —
  * nothing is changed), IL_EWRONGTHREAD. */

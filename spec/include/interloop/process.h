@@ -142,7 +142,8 @@ IL_EXTERN int il_subprocess_exec(il_loop_t *loop, const char *const *argv,
                                  const il_subprocess_protocol_t *proto,
                                  void *ud, il_future_t **out);
 
-/* As il_subprocess_exec of {"/bin/sh", "-c", cmd}. */
+/* As il_subprocess_exec of {"/bin/sh", "-c", cmd}, as asyncio does (so a
+ * cmd that begins with '-' is read as an option of sh). */
 IL_EXTERN int il_subprocess_shell(il_loop_t *loop, const char *cmd,
                                   const il_subprocess_options_t *opts,
                                   const il_subprocess_protocol_t *proto,
@@ -226,8 +227,9 @@ IL_EXTERN int il_loop_get_child_watcher(il_loop_t *loop);
  * ---------------------------------------------------------------- */
 
 /* What il_process_run gives back; free it with il_process_result_free.
- * The caller sets `size` (IL_PROCESS_RESULT_INIT); only the members it
- * covers are written. */
+ * Always start from IL_PROCESS_RESULT_INIT: il_process_run refuses a result
+ * whose `size` is not set (IL_EINVAL, the struct untouched), and freeing an
+ * uninitialised one frees garbage. */
 typedef struct il_process_result {
   size_t size;    /* sizeof(il_process_result_t) */
   int returncode; /* as il_subprocess_returncode */
@@ -277,7 +279,9 @@ IL_EXTERN void il_process_result_free(il_process_result_t *result);
  * and stderr (NULL for an fd that is not piped; each pointer argument may
  * be NULL when that fd is not piped). `limit` as il_stream_options_t's (0:
  * 64 KiB). The caller owns *proc (il_subprocess_unref) and the streams
- * (il_stream_release each; closing *in sends EOF to the child). Errors:
+ * (il_stream_release each; closing *in sends EOF to the child). Read *out
+ * and *err at the same time (a task each): a child blocked writing to a
+ * full stderr pipe never finishes its stdout. Errors:
  * those of il_subprocess_exec and its future, IL_EINVAL (a piped fd's
  * pointer is NULL), IL_ENOTASK, IL_ECANCELED (the child is closed). */
 IL_EXTERN int il_process_open(il_loop_t *loop, const char *const *argv,
