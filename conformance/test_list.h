@@ -14,6 +14,7 @@
 #include "list_net.h"
 #include "list_udp.h"
 #include "list_streams.h"
+#include "list_process.h"
 
 #define IL_CONFORMANCE_TESTS(X)                                                \
   /* §2-3 version and errors */                                               \
@@ -98,6 +99,7 @@
   IL_TESTS_TRANSPORT(X)                                                        \
   IL_TESTS_NET(X)                                                              \
   IL_TESTS_UDP(X)                                                              \
-  IL_TESTS_STREAMS(X)
+  IL_TESTS_STREAMS(X)                                                          \
+  IL_TESTS_PROCESS(X)
 
 #endif /* IL_CONFORMANCE_TEST_LIST_H */

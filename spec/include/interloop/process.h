@@ -257,7 +257,7 @@ typedef struct il_process_run_options {
   { sizeof(il_process_run_options_t), NULL, NULL, 0, 0, 0.0 }
 
 /* Task: runs argv to its end, feeding `input` and capturing output, and
- * fills *result. Returns 0; IL_ELIMIT when output beyond `limit` was
+ * fills *result. `opts` may be NULL (the defaults above). Returns 0; IL_ELIMIT when output beyond `limit` was
  * dropped (the child still ran to its end; *result is filled);
  * IL_ETIMEDOUT when the timeout killed it (*result is filled); the spawn
  * errors of il_subprocess_exec (*result zeroed: its previous contents are
@@ -274,8 +274,8 @@ IL_EXTERN int il_process_run(il_loop_t *loop, const char *const *argv,
  * NULL-safe. */
 IL_EXTERN void il_process_result_free(il_process_result_t *result);
 
-/* Task: starts argv as il_subprocess_exec and gives its piped fds as
- * streams: *in writes to the child's stdin, *out and *err read its stdout
+/* Task: starts argv as il_subprocess_exec (`opts` may be NULL: every fd
+ * piped) and gives its piped fds as streams: *in writes to the child's stdin, *out and *err read its stdout
  * and stderr (NULL for an fd that is not piped; each pointer argument may
  * be NULL when that fd is not piped). `limit` as il_stream_options_t's (0:
  * 64 KiB). The caller owns *proc (il_subprocess_unref) and the streams
