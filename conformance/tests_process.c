@@ -1884,8 +1884,10 @@ IL_CONFORMANCE_TEST(test_subprocess_reaped_elsewhere_echild) {
     srec_free(&r);
   }
   assert_int_equal(ctx->nerrors, rounds);
-  for (int i = 0; i < ctx->nerrors; i++)
+  for (int i = 0; i < ctx->nerrors; i++) {
     assert_int_equal(ctx->errors[i].code, IL_ECHILD);
+    assert_int_equal(ctx->errors[i].source, IL_SOURCE_PROCESS);
+  }
 }
 
 /* A child whose stdout is a PTY slave (IL_STDIO_FD), read through the

@@ -63,6 +63,8 @@ static const char *source_name(il_error_source_t s) {
     return "transport";
   case IL_SOURCE_EXECUTOR:
     return "executor";
+  case IL_SOURCE_PROCESS:
+    return "process";
   }
   return "unknown source";
 }

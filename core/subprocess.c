@@ -196,7 +196,7 @@ static void deliver_exit(il_subprocess_t *p) {
 static void child_exited(il_subprocess_t *p, int status, int lost_child) {
   if (lost_child) {
     p->returncode = 255;
-    il__report(p->loop, IL_ECHILD, IL_SOURCE_USER,
+    il__report(p->loop, IL_ECHILD, IL_SOURCE_PROCESS,
                "a child of interloop was reaped by someone else", NULL, p,
                (int)p->pid);
   } else if (WIFSIGNALED(status)) {

@@ -225,7 +225,9 @@ typedef enum il_error_source {
                                listening socket) */
   IL_SOURCE_TRANSPORT = 12, /* a transport failed where no caller could
                                be told (fd: its socket) */
-  IL_SOURCE_EXECUTOR = 13   /* the executor could not start a thread */
+  IL_SOURCE_EXECUTOR = 13,  /* the executor could not start a thread */
+  IL_SOURCE_PROCESS = 14    /* a child was reaped by someone else (fd: its
+                               pid) */
 } il_error_source_t;
 
 typedef struct il_error_context {
