@@ -209,12 +209,14 @@ int il_transport_write_eof(il_transport_t *t) {
     return rc;
   /* A second call is a no-op, also on a write pipe, whose write_eof
    * starts closing it. */
-  if (t->eof_sent && t->state != IL__T_LOST)
+  if (t->eof_sent && t->vt->eof_closes && t->state != IL__T_LOST)
     return 0;
   if (t->state != IL__T_OPEN)
     return IL_ECLOSED;
   if (!t->vt->write_eof)
     return IL_ENOTSUP;
+  if (t->eof_sent)
+    return 0;
   t->eof_sent = 1;
   return t->vt->write_eof(t);
 }

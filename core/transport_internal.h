@@ -40,6 +40,9 @@ typedef struct il__transport_vt {
   /* Free the kind's memory including t itself (last reference gone; the
    * head is already unlinked and its data destructor ran). */
   void (*free)(il_transport_t *t);
+  /* write_eof closes the transport (a write pipe): a second write_eof is
+   * then still a no-op rather than IL_ECLOSED. */
+  int eof_closes;
 } il__transport_vt_t;
 
 struct il_transport {

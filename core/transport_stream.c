@@ -546,15 +546,17 @@ static void stream_free(il_transport_t *t) {
   free(t);
 }
 
-static const il__transport_vt_t tcp_vt = {
-    "tcp",        stream_write,        stream_write_eof,
-    stream_close, stream_abort,        stream_set_reading,
-    NULL,         stream_loop_closing, stream_free};
+/* What every stream-like kind shares. */
+#define STREAM_VT_COMMON                                                       \
+  .close = stream_close, .abort = stream_abort,                                \
+  .loop_closing = stream_loop_closing, .free = stream_free
 
+static const il__transport_vt_t tcp_vt = {
+    .name = "tcp", .write = stream_write, .write_eof = stream_write_eof,
+    .set_reading = stream_set_reading, STREAM_VT_COMMON};
 static const il__transport_vt_t unix_vt = {
-    "unix",       stream_write,        stream_write_eof,
-    stream_close, stream_abort,        stream_set_reading,
-    NULL,         stream_loop_closing, stream_free};
+    .name = "unix", .write = stream_write, .write_eof = stream_write_eof,
+    .set_reading = stream_set_reading, STREAM_VT_COMMON};
 
 /* A write pipe has no half-close: write_eof closes once the buffer is
  * flushed (the reader sees end of file). */
@@ -565,15 +567,10 @@ static int pipe_write_eof(il_transport_t *t) {
 }
 
 static const il__transport_vt_t read_pipe_vt = {
-    "read-pipe",  NULL,
-    NULL,         stream_close,
-    stream_abort, stream_set_reading,
-    NULL,         stream_loop_closing,
-    stream_free};
-
+    .name = "read-pipe", .set_reading = stream_set_reading, STREAM_VT_COMMON};
 static const il__transport_vt_t write_pipe_vt = {
-    "write-pipe", stream_write, pipe_write_eof,      stream_close, stream_abort,
-    NULL,         NULL,         stream_loop_closing, stream_free};
+    .name = "write-pipe", .write = stream_write, .write_eof = pipe_write_eof,
+    .eof_closes = 1, STREAM_VT_COMMON};
 
 /* ---- creation ------------------------------------------------------------
  */
