@@ -2,6 +2,7 @@
  *
  *   interloop-info                 every backend found, with engine versions
  *   interloop-info --backend NAME  load one; on failure say why (exit 1)
+ *   interloop-info --engine NAME   print only its engine's version (scripts)
  */
 #include <interloop/backend.h>
 #include <interloop/interloop.h>
@@ -47,10 +48,19 @@ static int show(const char *name, int verbose) {
 int main(int argc, char **argv) {
   const char *only = NULL;
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--backend") && i + 1 < argc)
+    if (!strcmp(argv[i], "--backend") && i + 1 < argc) {
       only = argv[++i];
-    else {
-      fprintf(stderr, "usage: interloop-info [--backend NAME|PATH]\n");
+    } else if (!strcmp(argv[i], "--engine") && i + 1 < argc) {
+      const il_backend_ops_t *ops;
+      if (il_backend_load(argv[++i], &ops) != 0) {
+        fprintf(stderr, "%s\n", il_loop_last_error_message());
+        return 1;
+      }
+      printf("%s\n", ops->engine_version());
+      return 0;
+    } else {
+      fprintf(stderr,
+              "usage: interloop-info [--backend NAME|PATH | --engine NAME]\n");
       return 2;
     }
   }
