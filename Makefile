@@ -1,5 +1,6 @@
 # interloop — the two commands:
-#   make demo   installs what is missing, builds, runs the demo
+#   make demo   installs what is missing, builds, runs the tour (every
+#               backend side by side, scripts/tour.sh)
 #   make test   installs what is missing, builds, runs every test in a normal
 #               build and an AddressSanitizer + UndefinedBehaviorSanitizer
 #               build, and the conformance suite under ThreadSanitizer
@@ -31,7 +32,7 @@ build-tsan: deps
 	cmake --build $(BUILD_TSAN) -j $(JOBS)
 
 demo: build
-	$(BUILD)/bin/interloop-demo
+	scripts/tour.sh $(BUILD)
 
 test: test-normal test-asan test-tsan
 

@@ -5,7 +5,7 @@
 #   scripts/deps.sh bench      also what the benchmarks compare against
 set -eu
 
-PKGS="cmake make gcc pkg-config libcmocka-dev libuv1-dev libev-dev libevent-dev valgrind netcat-openbsd socat"
+PKGS="cmake make gcc pkg-config libcmocka-dev libuv1-dev libev-dev libevent-dev valgrind netcat-openbsd socat python3 redis-server"
 case "${1:-}" in
   bench) PKGS="$PKGS gnuplot-nox python3 python3-uvloop" ;;
 esac
