@@ -12,6 +12,12 @@
  * application's two events, they keep firing, and once the application
  * deleted them no event is left on the base.
  *
+ * The interloop part (the echo server and client) is not in this file: it is
+ * examples/embed_common/echo_work.c, written once against interloop's API
+ * and compiled once. embed_uv and embed_ev link the same code and run it
+ * inside libuv and libev: code written against interloop runs inside any
+ * engine's loop. What stays here is what is about libevent.
+ *
  *   interloop-embed-event
  *
  * The engine is fixed (this program is about libevent): INTERLOOP_BACKEND
@@ -21,17 +27,15 @@
 #include <interloop/interloop.h>
 #include <interloop/event.h> /* il_event_adopt; includes <event2/event.h> */
 
+#include "echo_work.h" /* the interloop work, written once */
+
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #define TICK_MS 20         /* the native timer's period */
 #define ALONE_TICKS 5      /* ticks the application runs after interloop */
 #define GIVE_UP_TICKS 1500 /* 30 s: interloop's work is stuck, give up */
-#define ROUNDS 4           /* echo round trips ... */
-#define CHUNK 16384        /* ... of this many bytes each */
 
 typedef struct app {
   /* The application's own: its base, its native events, their counts. */
@@ -43,18 +47,10 @@ typedef struct app {
   long alone_ticks;   /* timer ticks since then */
   /* What it runs with interloop. */
   il_loop_t *loop;
-  il_server_t *server;
-  il_task_t *client;
-  long echoed;     /* bytes that came back intact */
-  int errors_seen; /* calls of the loop's error handler */
+  echo_work_t *work;
 } app_t;
 
-static void check(int ok, const char *what) {
-  if (!ok) {
-    fprintf(stderr, "FAIL: %s\n", what);
-    exit(1);
-  }
-}
+#define check echo_work_check /* FAIL: ... and exit 1 unless ok */
 
 /* ---- the application's native events --------------------------------------
  * Nothing here knows about interloop, except the timer asking, once per tick,
@@ -67,7 +63,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg) {
   a->timer_ticks++;
   check(write(a->pipe_fds[1], "t", 1) == 1, "write to the pipe");
   if (!a->interloop_gone) {
-    if (il_future_done(a->client)) {
+    if (echo_work_done(a->work)) {
       printf("app: interloop's work is done after %ld native ticks; "
              "event_base_loopbreak()\n",
              a->timer_ticks);
@@ -110,103 +106,6 @@ static int count_event(const struct event_base *base, const struct event *ev,
   return 0; /* go on */
 }
 
-/* ---- interloop inside it: an echo server and client, as tasks -------------
- * This part is plain interloop: the same code runs on any backend. */
-
-/* One handler task per accepted connection: send back what arrives. */
-static int echo_handler(il_stream_reader_t *r, il_stream_writer_t *w,
-                        void *ud) {
-  char buf[CHUNK];
-  size_t n;
-  int rc;
-  (void)ud;
-  while ((rc = il_stream_read(r, buf, sizeof(buf), &n)) == 0 && n > 0)
-    if ((rc = il_stream_write(w, buf, n)) < 0 || (rc = il_stream_drain(w)) < 0)
-      break;
-  return rc; /* 0 at EOF: the core then closes the connection */
-}
-
-/* The client: a sleep, then ROUNDS round trips and a clean close. */
-static int client_task(il_task_t *self, void *arg) {
-  app_t *a = arg;
-  il_stream_reader_t *r;
-  il_stream_writer_t *w;
-  char out[CHUNK], in[CHUNK];
-  size_t got;
-  int rc;
-  (void)self;
-
-  /* 1. While this task sleeps, the application's native timer and fd
-   * watcher keep firing. */
-  long ticks = a->timer_ticks;
-  if ((rc = il_sleep(a->loop, 0.1)) < 0)
-    return rc;
-  printf("task: slept 0.1 s with il_sleep; meanwhile the native timer fired "
-         "%ld times\n",
-         a->timer_ticks - ticks);
-  check(a->timer_ticks > ticks, "the native timer fired during il_sleep");
-
-  /* 2. Round trips through the server, each a different pattern. */
-  if ((rc = il_open_connection(a->loop, "127.0.0.1", il_server_port(a->server),
-                               NULL, &r, &w)) < 0)
-    return rc;
-  for (int round = 1; round <= ROUNDS && rc == 0; round++) {
-    for (size_t i = 0; i < sizeof(out); i++)
-      out[i] = (char)('a' + (i * 7 + (size_t)round) % 26);
-    if ((rc = il_stream_write(w, out, sizeof(out))) < 0 ||
-        (rc = il_stream_drain(w)) < 0 ||
-        (rc = il_stream_readexactly(r, in, sizeof(in), &got)) < 0)
-      break;
-    check(memcmp(in, out, sizeof(in)) == 0, "the echo equals what was sent");
-    a->echoed += (long)got;
-    printf("task: round trip %d: %zu bytes echoed\n", round, got);
-    rc = il_sleep(a->loop, 0.02); /* give the native handles a turn */
-  }
-
-  /* 3. Half-close: the server's handler sees EOF and ends, closing its side;
-   * we see that as EOF too. */
-  if (rc == 0 && (rc = il_stream_write_eof(w)) == 0 &&
-      (rc = il_stream_read(r, in, sizeof(in), &got)) == 0)
-    check(got == 0, "EOF from the server after the half-close");
-  il_stream_release(r, w);
-  if (rc == 0)
-    printf("task: done, %ld bytes echoed in all\n", a->echoed);
-  return rc;
-}
-
-/* A timer the application leaves pending when it closes interloop. */
-static int never_runs(il_loop_t *loop, void *arg) {
-  (void)loop, (void)arg;
-  check(0, "a timer dropped by il_loop_close() never runs");
-  return 0;
-}
-
-/* The application will close interloop while interloop still has work: its
- * echo server still listens, and a timer is an hour away. Shows what is
- * there, from interloop's side. */
-static void leave_work_pending(app_t *a) {
-  il_loop_stats_t st = IL_LOOP_STATS_INIT;
-  check(il_loop_call_later(a->loop, 3600.0, never_runs, NULL, NULL) == 0,
-        "il_loop_call_later");
-  check(il_loop_get_stats(a->loop, &st) == 0, "il_loop_get_stats");
-  printf("app: closing interloop while it has %llu server listening, %llu "
-         "timer pending, %llu fd watched\n",
-         (unsigned long long)st.servers, (unsigned long long)st.timers,
-         (unsigned long long)st.readers);
-  check(st.servers == 1 && st.timers >= 1 && st.readers >= 1,
-        "interloop still has work when it is closed");
-}
-
-/* Errors interloop could give to nobody else: there should be none. */
-static void on_il_error(il_loop_t *loop, const il_error_context_t *ctx,
-                        void *ud) {
-  app_t *a = ud;
-  (void)loop;
-  a->errors_seen++;
-  fprintf(stderr, "interloop error: %s (%s)\n", ctx->message,
-          il_err_name(ctx->code));
-}
-
 /* ---- main ---------------------------------------------------------------- */
 
 int main(void) {
@@ -232,17 +131,13 @@ int main(void) {
    * the events above stay the application's. */
   int rc = il_event_adopt(a.base, &a.loop);
   check(rc == 0, "il_event_adopt");
-  il_loop_set_error_handler(a.loop, on_il_error, &a);
   printf("interloop: adopted the base (backend %s, %s)\n",
          il_loop_backend_name(a.loop), il_loop_engine_version(a.loop));
 
-  rc = il_start_server(a.loop, "127.0.0.1", 0, NULL, echo_handler, NULL,
-                       &a.server);
-  check(rc == 0, "il_start_server");
-  printf("interloop: echo server on 127.0.0.1 port %d\n",
-         il_server_port(a.server));
-  check(il_task_spawn(a.loop, client_task, &a, NULL, &a.client) == 0,
-        "il_task_spawn");
+  /* On it, the interloop work: the same compiled code for every engine. It
+   * watches the native timer's count to show that it keeps firing. */
+  check(echo_work_start(a.loop, &a.timer_ticks, &a.work) == 0,
+        "echo_work_start");
 
   /* 3. The application drives its base as it always did. interloop's
    * tasks, sockets and timers run inside this event_base_loop, next to the
@@ -253,30 +148,26 @@ int main(void) {
   printf("app: event_base_loop returned; with interloop on the base the "
          "native timer fired %ld times, the read event %ld times\n",
          ticks_with, reads_with);
-  check(il_future_done(a.client), "the client task finished");
-  rc = il_future_result(a.client, NULL);
-  if (rc < 0)
-    fprintf(stderr, "client task: %s\n", il_strerror(rc));
-  check(rc == 0, "the client task succeeded");
-  check(a.echoed == (long)ROUNDS * CHUNK, "every byte came back");
+  check(echo_work_succeeded(a.work),
+        "the client task succeeded and every byte came back");
   check(ticks_with > 0 && reads_with > 0,
         "the native events fired while interloop worked");
 
   /* 4. Close interloop, although it still has work: il_loop_close() drops
    * it and deletes every event interloop added to the base, touching none
    * of the application's. */
-  leave_work_pending(&a);
+  echo_work_leave_pending(a.work);
   walk_t w = {&a, 0, 0};
   event_base_foreach_event(a.base, count_event, &w);
   printf("app: before il_loop_close libevent lists %d events, %d of them "
          "interloop's\n",
          w.total, w.foreign);
   check(il_loop_close(a.loop) == 0, "il_loop_close");
-  il_server_free(a.server); /* handles stay valid until released */
-  il_future_unref(a.client);
+  check(echo_work_errors(a.work) == 0, "interloop reported no error");
+  long echoed = echo_work_echoed(a.work);
+  echo_work_free(a.work);
   il_loop_free(a.loop);
   a.interloop_gone = 1;
-  check(a.errors_seen == 0, "interloop reported no error");
 
   w = (walk_t){&a, 0, 0};
   event_base_foreach_event(a.base, count_event, &w);
@@ -312,6 +203,6 @@ int main(void) {
   close(a.pipe_fds[1]);
 
   printf("RESULT embed ok native_timer=%ld native_fd=%ld echo=%ld\n",
-         a.timer_ticks, a.fd_reads, a.echoed);
+         a.timer_ticks, a.fd_reads, echoed);
   return 0;
 }

@@ -12,6 +12,12 @@
  * application's two handles, they keep firing, and uv_loop_close() returns 0
  * once the application closed them.
  *
+ * The interloop part (the echo server and client) is not in this file: it is
+ * examples/embed_common/echo_work.c, written once against interloop's API
+ * and compiled once. embed_ev and embed_event link the same code and run it
+ * inside libev and libevent: code written against interloop runs inside any
+ * engine's loop. What stays here is what is about libuv.
+ *
  *   interloop-embed-uv
  *
  * The engine is fixed (this program is about libuv): INTERLOOP_BACKEND plays
@@ -20,17 +26,15 @@
 #include <interloop/interloop.h>
 #include <interloop/uv.h> /* il_uv_adopt; includes <uv.h> */
 
+#include "echo_work.h" /* the interloop work, written once */
+
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #define TICK_MS 20         /* the native timer's period */
 #define ALONE_TICKS 5      /* ticks the application runs after interloop */
 #define GIVE_UP_TICKS 1500 /* 30 s: interloop's work is stuck, give up */
-#define ROUNDS 4           /* echo round trips ... */
-#define CHUNK 16384        /* ... of this many bytes each */
 
 typedef struct app {
   /* The application's own: its loop, its native handles, their counts. */
@@ -43,18 +47,10 @@ typedef struct app {
   long alone_ticks;   /* timer ticks since then */
   /* What it runs with interloop. */
   il_loop_t *loop;
-  il_server_t *server;
-  il_task_t *client;
-  long echoed;     /* bytes that came back intact */
-  int errors_seen; /* calls of the loop's error handler */
+  echo_work_t *work;
 } app_t;
 
-static void check(int ok, const char *what) {
-  if (!ok) {
-    fprintf(stderr, "FAIL: %s\n", what);
-    exit(1);
-  }
-}
+#define check echo_work_check /* FAIL: ... and exit 1 unless ok */
 
 /* ---- the application's native handles -------------------------------------
  * Nothing here knows about interloop, except the timer asking, once per tick,
@@ -66,7 +62,7 @@ static void on_tick(uv_timer_t *t) {
   a->timer_ticks++;
   check(write(a->pipe_fds[1], "t", 1) == 1, "write to the pipe");
   if (!a->interloop_gone) {
-    if (il_future_done(a->client)) {
+    if (echo_work_done(a->work)) {
       printf("app: interloop's work is done after %ld native ticks; "
              "uv_stop()\n",
              a->timer_ticks);
@@ -107,103 +103,6 @@ static void count_handle(uv_handle_t *h, void *arg) {
     w->foreign++;
 }
 
-/* ---- interloop inside it: an echo server and client, as tasks -------------
- * This part is plain interloop: the same code runs on any backend. */
-
-/* One handler task per accepted connection: send back what arrives. */
-static int echo_handler(il_stream_reader_t *r, il_stream_writer_t *w,
-                        void *ud) {
-  char buf[CHUNK];
-  size_t n;
-  int rc;
-  (void)ud;
-  while ((rc = il_stream_read(r, buf, sizeof(buf), &n)) == 0 && n > 0)
-    if ((rc = il_stream_write(w, buf, n)) < 0 || (rc = il_stream_drain(w)) < 0)
-      break;
-  return rc; /* 0 at EOF: the core then closes the connection */
-}
-
-/* The client: a sleep, then ROUNDS round trips and a clean close. */
-static int client_task(il_task_t *self, void *arg) {
-  app_t *a = arg;
-  il_stream_reader_t *r;
-  il_stream_writer_t *w;
-  char out[CHUNK], in[CHUNK];
-  size_t got;
-  int rc;
-  (void)self;
-
-  /* 1. While this task sleeps, the application's native timer and fd
-   * watcher keep firing. */
-  long ticks = a->timer_ticks;
-  if ((rc = il_sleep(a->loop, 0.1)) < 0)
-    return rc;
-  printf("task: slept 0.1 s with il_sleep; meanwhile the native timer fired "
-         "%ld times\n",
-         a->timer_ticks - ticks);
-  check(a->timer_ticks > ticks, "the native timer fired during il_sleep");
-
-  /* 2. Round trips through the server, each a different pattern. */
-  if ((rc = il_open_connection(a->loop, "127.0.0.1", il_server_port(a->server),
-                               NULL, &r, &w)) < 0)
-    return rc;
-  for (int round = 1; round <= ROUNDS && rc == 0; round++) {
-    for (size_t i = 0; i < sizeof(out); i++)
-      out[i] = (char)('a' + (i * 7 + (size_t)round) % 26);
-    if ((rc = il_stream_write(w, out, sizeof(out))) < 0 ||
-        (rc = il_stream_drain(w)) < 0 ||
-        (rc = il_stream_readexactly(r, in, sizeof(in), &got)) < 0)
-      break;
-    check(memcmp(in, out, sizeof(in)) == 0, "the echo equals what was sent");
-    a->echoed += (long)got;
-    printf("task: round trip %d: %zu bytes echoed\n", round, got);
-    rc = il_sleep(a->loop, 0.02); /* give the native handles a turn */
-  }
-
-  /* 3. Half-close: the server's handler sees EOF and ends, closing its side;
-   * we see that as EOF too. */
-  if (rc == 0 && (rc = il_stream_write_eof(w)) == 0 &&
-      (rc = il_stream_read(r, in, sizeof(in), &got)) == 0)
-    check(got == 0, "EOF from the server after the half-close");
-  il_stream_release(r, w);
-  if (rc == 0)
-    printf("task: done, %ld bytes echoed in all\n", a->echoed);
-  return rc;
-}
-
-/* A timer the application leaves pending when it closes interloop. */
-static int never_runs(il_loop_t *loop, void *arg) {
-  (void)loop, (void)arg;
-  check(0, "a timer dropped by il_loop_close() never runs");
-  return 0;
-}
-
-/* The application will close interloop while interloop still has work: its
- * echo server still listens, and a timer is an hour away. Shows what is
- * there, from interloop's side. */
-static void leave_work_pending(app_t *a) {
-  il_loop_stats_t st = IL_LOOP_STATS_INIT;
-  check(il_loop_call_later(a->loop, 3600.0, never_runs, NULL, NULL) == 0,
-        "il_loop_call_later");
-  check(il_loop_get_stats(a->loop, &st) == 0, "il_loop_get_stats");
-  printf("app: closing interloop while it has %llu server listening, %llu "
-         "timer pending, %llu fd watched\n",
-         (unsigned long long)st.servers, (unsigned long long)st.timers,
-         (unsigned long long)st.readers);
-  check(st.servers == 1 && st.timers >= 1 && st.readers >= 1,
-        "interloop still has work when it is closed");
-}
-
-/* Errors interloop could give to nobody else: there should be none. */
-static void on_il_error(il_loop_t *loop, const il_error_context_t *ctx,
-                        void *ud) {
-  app_t *a = ud;
-  (void)loop;
-  a->errors_seen++;
-  fprintf(stderr, "interloop error: %s (%s)\n", ctx->message,
-          il_err_name(ctx->code));
-}
-
 /* ---- main ---------------------------------------------------------------- */
 
 int main(void) {
@@ -227,17 +126,13 @@ int main(void) {
    * the handles above stay the application's. */
   int rc = il_uv_adopt(&a.uv, &a.loop);
   check(rc == 0, "il_uv_adopt");
-  il_loop_set_error_handler(a.loop, on_il_error, &a);
   printf("interloop: adopted the loop (backend %s, %s)\n",
          il_loop_backend_name(a.loop), il_loop_engine_version(a.loop));
 
-  rc = il_start_server(a.loop, "127.0.0.1", 0, NULL, echo_handler, NULL,
-                       &a.server);
-  check(rc == 0, "il_start_server");
-  printf("interloop: echo server on 127.0.0.1 port %d\n",
-         il_server_port(a.server));
-  check(il_task_spawn(a.loop, client_task, &a, NULL, &a.client) == 0,
-        "il_task_spawn");
+  /* On it, the interloop work: the same compiled code for every engine. It
+   * watches the native timer's count to show that it keeps firing. */
+  check(echo_work_start(a.loop, &a.timer_ticks, &a.work) == 0,
+        "echo_work_start");
 
   /* 3. The application drives its loop as it always did. interloop's tasks,
    * sockets and timers run inside this uv_run, next to the native handles,
@@ -247,12 +142,8 @@ int main(void) {
   printf("app: uv_run returned; with interloop on the loop the native timer "
          "fired %ld times, the poll watcher %ld times\n",
          ticks_with, reads_with);
-  check(il_future_done(a.client), "the client task finished");
-  rc = il_future_result(a.client, NULL);
-  if (rc < 0)
-    fprintf(stderr, "client task: %s\n", il_strerror(rc));
-  check(rc == 0, "the client task succeeded");
-  check(a.echoed == (long)ROUNDS * CHUNK, "every byte came back");
+  check(echo_work_succeeded(a.work),
+        "the client task succeeded and every byte came back");
   check(ticks_with > 0 && reads_with > 0,
         "the native handles fired while interloop worked");
 
@@ -260,19 +151,19 @@ int main(void) {
    * it and closes every handle interloop started on the loop. libuv
    * completes a close only inside uv_run, so the application lets its loop
    * run once, as for any handle it closes itself. */
-  leave_work_pending(&a);
+  echo_work_leave_pending(a.work);
   walk_t w = {&a, 0, 0};
   uv_walk(&a.uv, count_handle, &w);
   printf("app: before il_loop_close uv_walk sees %d handles, %d of them "
          "interloop's\n",
          w.total, w.foreign);
   check(il_loop_close(a.loop) == 0, "il_loop_close");
-  il_server_free(a.server); /* handles stay valid until released */
-  il_future_unref(a.client);
+  check(echo_work_errors(a.work) == 0, "interloop reported no error");
+  long echoed = echo_work_echoed(a.work);
+  echo_work_free(a.work);
   il_loop_free(a.loop);
   a.interloop_gone = 1;
   uv_run(&a.uv, UV_RUN_NOWAIT);
-  check(a.errors_seen == 0, "interloop reported no error");
 
   w = (walk_t){&a, 0, 0};
   uv_walk(&a.uv, count_handle, &w);
@@ -299,6 +190,6 @@ int main(void) {
   check(rc == 0, "uv_loop_close found the loop clean");
 
   printf("RESULT embed ok native_timer=%ld native_fd=%ld echo=%ld\n",
-         a.timer_ticks, a.fd_reads, a.echoed);
+         a.timer_ticks, a.fd_reads, echoed);
   return 0;
 }
