@@ -106,6 +106,7 @@ for b in $backends; do
   # Echo: the example server on this backend, driven by a ping-pong client.
   rate="-"
   if [ -x "$bin/interloop-echo-server" ] && [ -x "$bin/bench_echo_client" ]; then
+    : > "$tmp/echo.log" # never read the previous backend's port line
     INTERLOOP_BACKEND=$b "$bin/interloop-echo-server" --port 0 > "$tmp/echo.log" 2>&1 &
     epid=$!
     eport=""

@@ -26,6 +26,9 @@ head -c 1048576 "$DIR/part" >"$DIR/big"
 start_server() {
   style=$1; shift
   flag=""; [ "$style" = tasks ] && flag=--tasks
+  # Emptied here, not only by the child's redirection: the loop below must
+  # never read the previous server's port line.
+  : >"$DIR/server.out"
   "$SERVER" $flag "$@" >"$DIR/server.out" 2>"$DIR/server.err" &
   SPID=$!
   n=0
