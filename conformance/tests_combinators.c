@@ -153,7 +153,9 @@ IL_CONFORMANCE_TEST(test_gather_first_error_others_continue) {
   il_test_ctx_t *ctx = il_test_ctx(state);
   int vb;
   job_t ja = job(0.01, IL_EIO, "a failed", NULL);
-  job_t jb = job(0.06, 0, NULL, &vb);
+  /* Far longer than a: b must still run when the gather fails, also on a
+   * loaded machine. */
+  job_t jb = job(0.5, 0, NULL, &vb);
   il_future_t *kids[2] = {spawn(ctx->loop, job_body, &ja),
                           spawn(ctx->loop, job_body, &jb)};
   il_future_t *g = NULL;
@@ -265,7 +267,9 @@ IL_CONFORMANCE_TEST(test_gather_of_zero_done_at_once) {
 IL_CONFORMANCE_TEST(test_gather_cancelled_child_fails_gather) {
   il_test_ctx_t *ctx = il_test_ctx(state);
   int vb;
-  job_t jb = job(0.05, 0, NULL, &vb);
+  /* b sleeps far longer than a takes to be cancelled, so that even on a
+   * loaded machine b is still running when the gather fails. */
+  job_t jb = job(0.5, 0, NULL, &vb);
   il_future_t *kids[2] = {new_future(ctx->loop),
                           spawn(ctx->loop, job_body, &jb)};
   completion_t cancel_a = {kids[0], 1, NULL, "child went away"};
