@@ -63,6 +63,7 @@
   /* §4.5 thread-safe calls */                                                \
   X(test_threadsafe_many_threads_none_lost, 60)                                \
   X(test_threadsafe_wakes_blocked_loop, 10)                                    \
+  X(test_threadsafe_pingpong_never_stalls, 60)                                 \
   X(test_threadsafe_after_close_eclosed, 10)                                   \
   X(test_wrong_thread_refused, 10)                                             \
   /* §4.6 file descriptors */                                                 \

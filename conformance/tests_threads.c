@@ -2,8 +2,11 @@
  * loop's thread. */
 #include "harness.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { THREADS = 8, CALLS = 10000 };
@@ -123,6 +126,75 @@ IL_CONFORMANCE_TEST(test_threadsafe_wakes_blocked_loop) {
   double dt = il_loop_time(ctx->loop) - t0;
   assert_true(dt >= 0.04);
   assert_true(dt < 5.0);
+}
+
+/* Ping-pong: each thread posts one call and waits for the loop's answer
+ * before the next, so every call finds the queue empty and needs its own
+ * wake-up of a loop that has just gone back to sleep — the interleaving in
+ * which a backend that coalesces wake-ups can lose one (libuv's
+ * uv_async_send reads its flag with a plain load). A round trip that gets
+ * no answer within 2 s is a stall: the loop slept through a call. */
+enum { PP_THREADS = 2, PP_TRIPS = 10000 };
+
+typedef struct pp_state {
+  il_loop_t *loop;
+  sem_t answer[PP_THREADS];
+  long done;
+  int stalls, push_errors;
+} pp_state_t;
+
+typedef struct pp_worker {
+  pp_state_t *st;
+  int thread;
+} pp_worker_t;
+
+static int pp_answer(il_loop_t *loop, void *arg) {
+  pp_worker_t *w = arg;
+  if (++w->st->done == PP_THREADS * PP_TRIPS)
+    il_loop_stop(loop);
+  sem_post(&w->st->answer[w->thread]);
+  return 0;
+}
+
+static void *pp_thread(void *arg) {
+  pp_worker_t *w = arg;
+  for (int i = 0; i < PP_TRIPS; i++) {
+    if (il_loop_call_soon_threadsafe(w->st->loop, pp_answer, w) != 0) {
+      __atomic_add_fetch(&w->st->push_errors, 1, __ATOMIC_RELAXED);
+      return NULL;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 2;
+    while (sem_timedwait(&w->st->answer[w->thread], &until) != 0) {
+      if (errno != EINTR) {
+        __atomic_add_fetch(&w->st->stalls, 1, __ATOMIC_RELAXED);
+        return NULL;
+      }
+    }
+  }
+  return NULL;
+}
+
+IL_CONFORMANCE_TEST(test_threadsafe_pingpong_never_stalls) {
+  il_test_ctx_t *ctx = il_test_ctx(state);
+  pp_state_t st = {.loop = ctx->loop};
+  pp_worker_t w[PP_THREADS];
+  pthread_t t[PP_THREADS];
+  for (int i = 0; i < PP_THREADS; i++) {
+    assert_int_equal(sem_init(&st.answer[i], 0, 0), 0);
+    w[i] = (pp_worker_t){&st, i};
+    assert_int_equal(pthread_create(&t[i], NULL, pp_thread, &w[i]), 0);
+  }
+  int finished = il_test_run_bounded(ctx->loop, 50.0);
+  for (int i = 0; i < PP_THREADS; i++)
+    pthread_join(t[i], NULL);
+  for (int i = 0; i < PP_THREADS; i++)
+    sem_destroy(&st.answer[i]);
+  assert_int_equal(st.push_errors, 0);
+  assert_int_equal(st.stalls, 0);
+  assert_true(finished);
+  assert_int_equal(st.done, PP_THREADS * PP_TRIPS);
 }
 
 static void *push_once(void *arg) {

@@ -315,8 +315,11 @@ static void host_timer(void *core) {
 }
 
 static void host_wakeup(void *core) {
-  /* Nothing to do here: dispatch drains the thread-safe queue. */
+  /* Dispatch drains the thread-safe queue. The backend has cleared its
+   * wakeup flag before calling this; the fence keeps dispatch's read of
+   * ts.pending after that clear (the sender's side is in threadsafe.c). */
   IL__UNUSED(core);
+  atomic_thread_fence(memory_order_seq_cst);
 }
 
 static void host_report(void *core, int code, const char *message) {

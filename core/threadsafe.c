@@ -58,6 +58,12 @@ int il_loop_call_soon_threadsafe(il_loop_t *loop, il_callback_fn cb,
   q->items[q->n].arg = arg;
   if (q->n++ == 0) {
     atomic_store_explicit(&q->pending, 1, memory_order_relaxed);
+    /* A backend's wakeup may skip the send when it reads its own flag as
+     * still set (libuv's uv_async_send does, with a plain load). That read
+     * must not pass the store above: otherwise the loop can clear its flag,
+     * read `pending` as 0 and sleep while this send was skipped (a lost
+     * wakeup, seen on uv under load). host_wakeup has the matching fence. */
+    atomic_thread_fence(memory_order_seq_cst);
     loop->ops->wakeup(loop->bstate);
   }
   pthread_mutex_unlock(&q->mu);
