@@ -10,9 +10,10 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 BUILD_ASAN ?= build-asan
 BUILD_TSAN ?= build-tsan
+BUILD_BENCH ?= build-bench
 CTEST_FLAGS ?= --output-on-failure -V
 
-.PHONY: all deps build build-asan build-tsan demo test test-normal test-asan test-tsan bench bench-quick format clean
+.PHONY: all deps build build-asan build-tsan build-bench demo test test-normal test-asan test-tsan bench bench-quick format clean
 
 all: build
 
@@ -46,16 +47,22 @@ test-asan: build-asan
 test-tsan: build-tsan
 	cd $(BUILD_TSAN) && TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/conformance/tsan.supp" ctest $(CTEST_FLAGS) -j $(JOBS) -R '^conformance-'
 
-bench: build
+# The benchmarks run on a release build of the library and the bench
+# programs only (no tests, examples or conformance suite: a 15 s build).
+build-bench:
 	@scripts/deps.sh bench
-	bench/run.py $(BUILD)
+	cmake -S . -B $(BUILD_BENCH) -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
+	  -DIL_BUILD_CONFORMANCE=OFF -DIL_BUILD_EXAMPLES=OFF
+	cmake --build $(BUILD_BENCH) -j $(JOBS)
 
-bench-quick: build
-	@scripts/deps.sh bench
-	bench/run.py $(BUILD) --quick
+bench: build-bench
+	bench/run.py $(BUILD_BENCH)
+
+bench-quick: build-bench
+	bench/run.py $(BUILD_BENCH) --quick
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_BENCH)

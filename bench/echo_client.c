@@ -11,10 +11,12 @@
  *   bench_echo_client pump PORT [--bytes B] [--chunk C] [--pid PID]
  *       one connection; B bytes (default 256 MiB) offered in write() calls
  *       of C bytes (default 1 MiB) while the echo is read back as it comes.
- *   bench_echo_client idle PORT [--conns 10000] [--pid PID]
+ *   bench_echo_client idle PORT [--conns 10000] [--pid PID] [--hold]
  *       opens the connections one by one, each sending one byte and waiting
  *       for its echo (so the server has accepted it and made its transport),
- *       and reports the growth of the server's resident set.
+ *       and reports the growth of the server's resident set. With --hold it
+ *       keeps them open after its line until its stdin is closed (so the
+ *       caller can look at the server meanwhile).
  *
  * Output, one line (bench/run.py's format, as loop_bench's):
  *   "<workload> <wall s> <server cpu s> <count> [key=value]..."
@@ -32,6 +34,7 @@
  * rss_per_conn. */
 #include "native/native.h"
 #include "net_common.h"
+#include "server_proc.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -44,99 +47,7 @@ static void die(const char *what) {
   exit(1);
 }
 
-/* ---- the server, seen from outside ---------------------------------------
- */
-
-static long server_pid;
-
-/* The sum over the server's threads of what `parse` reads from each
- * /proc/PID/task/TID/`file`; 0 without --pid. */
-static double per_thread_sum(const char *file, double (*parse)(FILE *f)) {
-  char path[64];
-  double sum = 0;
-  if (!server_pid)
-    return 0;
-  snprintf(path, sizeof(path), "/proc/%ld/task", server_pid);
-  DIR *d = opendir(path);
-  if (!d)
-    return 0;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    if (e->d_name[0] == '.')
-      continue;
-    char p[400];
-    snprintf(p, sizeof(p), "%s/%s/%s", path, e->d_name, file);
-    FILE *f = fopen(p, "r");
-    if (f) {
-      sum += parse(f);
-      fclose(f);
-    }
-  }
-  closedir(d);
-  return sum;
-}
-
-/* schedstat's first field: nanoseconds on CPU. */
-static double parse_schedstat(FILE *f) {
-  unsigned long long ns = 0;
-  return fscanf(f, "%llu", &ns) == 1 ? (double)ns / 1e9 : 0;
-}
-
-/* Seconds on CPU of every thread of the server. */
-static double server_cpu(void) {
-  return per_thread_sum("schedstat", parse_schedstat);
-}
-
-/* status's voluntary_ctxt_switches. */
-static double parse_waits(FILE *f) {
-  char line[256];
-  long v;
-  while (fgets(line, sizeof(line), f))
-    if (sscanf(line, "voluntary_ctxt_switches: %ld", &v) == 1)
-      return (double)v;
-  return 0;
-}
-
-/* How many times the server's threads blocked (voluntary context switches):
- * each is a poll that found nothing ready. */
-static long server_waits(void) {
-  return (long)per_thread_sum("status", parse_waits);
-}
-
-/* utime + stime of /proc/PID/stat, in seconds (10 ms resolution). */
-static double server_stat_cpu(void) {
-  char path[64], line[1024];
-  if (!server_pid)
-    return 0;
-  snprintf(path, sizeof(path), "/proc/%ld/stat", server_pid);
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return 0;
-  size_t n = fread(line, 1, sizeof(line) - 1, f);
-  fclose(f);
-  line[n] = 0;
-  char *p = strrchr(line, ')'); /* the name may hold spaces */
-  unsigned long long ut = 0, st = 0;
-  if (!p ||
-      sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-             &ut, &st) != 2)
-    return 0;
-  return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* The server's resident set in bytes (/proc/PID/statm). */
-static long server_rss(void) {
-  char path[64];
-  long virt = 0, rss = 0;
-  snprintf(path, sizeof(path), "/proc/%ld/statm", server_pid);
-  FILE *f = fopen(path, "r");
-  if (f) {
-    if (fscanf(f, "%ld %ld", &virt, &rss) != 2)
-      rss = 0;
-    fclose(f);
-  }
-  return rss * sysconf(_SC_PAGESIZE);
-}
+/* ---- the server, seen from outside: bench/server_proc.h ---------------- */
 
 static int port;
 
@@ -344,7 +255,7 @@ static int pump(long long total, size_t chunk) {
 /* ---- idle ----------------------------------------------------------------
  */
 
-static int idle(int conns) {
+static int idle(int conns, int hold) {
   int *fds = malloc((size_t)conns * sizeof(int));
   if (!fds)
     die("malloc");
@@ -360,6 +271,10 @@ static int idle(int conns) {
   long rss1 = server_rss();
   printf("idle %.6f 0 %d rss_before=%ld rss_after=%ld rss_per_conn=%.1f\n",
          wall, conns, rss0, rss1, (double)(rss1 - rss0) / conns);
+  fflush(stdout);
+  if (hold)
+    while (getchar() != EOF)
+      ;
   /* Reset rather than close: 10 000 connections per run would otherwise
    * leave as many ports in TIME_WAIT. */
   struct linger lg = {1, 0};
@@ -375,7 +290,7 @@ static int usage(void) {
   fprintf(stderr,
           "usage: bench_echo_client pingpong|pump|idle PORT [--conns N] "
           "[--size B] [--trips N] [--warmup W] [--bytes B] "
-          "[--chunk B] [--pid PID]\n");
+          "[--chunk B] [--pid PID] [--hold]\n");
   return 2;
 }
 
@@ -388,7 +303,12 @@ int main(int argc, char **argv) {
   long trips = 200000, warmup = 100;
   long long bytes = 256LL << 20;
   size_t chunk = 1 << 20;
+  int hold = 0;
   for (int i = 3; i < argc; i++) {
+    if (!strcmp(argv[i], "--hold")) {
+      hold = 1;
+      continue;
+    }
     if (i + 1 >= argc)
       return usage();
     const char *o = argv[i], *v = argv[++i];
@@ -418,6 +338,6 @@ int main(int argc, char **argv) {
   if (!strcmp(wl, "pump"))
     return pump(bytes, chunk);
   if (!strcmp(wl, "idle"))
-    return idle(conns);
+    return idle(conns, hold);
   return usage();
 }

@@ -2,7 +2,7 @@
  * benchmarks, on any backend:
  *
  *   bench_echo_server [--backend NAME] [--style protocol|streams] [--port N]
- *                     [--once]
+ *                     [--once] [--heap]
  *
  * protocol: il_create_server with one static protocol; data_received writes
  *   the bytes back with il_transport_write; pause_writing / resume_writing
@@ -12,8 +12,16 @@
  *   to 64 KiB) → il_stream_write → il_stream_drain.
  *
  * Listens on 127.0.0.1, prints "port N", serves until killed, or with
- * --once until its last connection is gone (see bench/net_common.h). */
+ * --once until its last connection is gone (see bench/net_common.h).
+ * With --heap, each SIGUSR1 prints "heap N" on stdout: the bytes malloc has
+ * handed out (mallinfo2's uordblks + hblkhd, chunk headers included), so
+ * bench/parts/net.py can take the heap's growth per idle connection (held
+ * open by bench_echo_client idle --hold). The signal watcher is only there
+ * with --heap, out of the ping-pong's way. */
 #include <interloop/interloop.h>
+
+#include <malloc.h>
+#include <signal.h>
 
 #include "bench_common.h"
 #include "net_common.h"
@@ -87,6 +95,16 @@ static int stream_echo(il_stream_reader_t *r, il_stream_writer_t *w, void *ud) {
   return 0; /* a reset or an error is the end of this client, no more */
 }
 
+/* ---- the heap, on request ------------------------------------------------ */
+
+static int report_heap(il_loop_t *l, int signum, void *arg) {
+  (void)l, (void)signum, (void)arg;
+  struct mallinfo2 mi = mallinfo2();
+  printf("heap %zu\n", mi.uordblks + mi.hblkhd);
+  fflush(stdout);
+  return 0;
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
@@ -116,6 +134,8 @@ int main(int argc, char **argv) {
     il_loop_free(loop);
     return 1;
   }
+  if (a.heap && il_loop_add_signal_handler(loop, SIGUSR1, report_heap, NULL))
+    fprintf(stderr, "bench_echo_server: no SIGUSR1 handler: no heap figures\n");
   net_announce(il_server_port(server));
   rc = il_loop_run(loop, IL_RUN_DEFAULT);
   il_server_free(server);

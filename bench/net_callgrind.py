@@ -1,19 +1,20 @@
 #!/usr/bin/env python3
-"""bench/net_callgrind.py — where an echo server's time goes, in instructions.
+"""bench/net_callgrind.py — where an echo server's time goes, in
+instructions.
 
     bench/net_callgrind.py BUILD_DIR [--trips N] [--conns C] [--only NAME]...
                            [--keep DIR] [--top K]
 
-Runs each echo server (as bench/run.py's network section does) under
-valgrind --tool=callgrind, driven by bench_echo_client's ping-pong (--conns
-connections, default 50, 64 B), twice: N and 2 N round trips. The difference of the two
-runs' instruction counts divided by N is the user-space cost of one round
-trip, without the start-up and shut-down that both runs share. Prints one
-line per server, then the functions that make up the 2 N run's profile
-(callgrind_annotate, inclusive of nothing: self cost), so two servers can be
-put side by side. CPU time in the kernel (read, write, epoll_wait) is not
-counted by callgrind: the counts are what the servers' own code and their
-libraries add on top of the system calls.
+Runs each echo server under valgrind --tool=callgrind, driven by
+bench_echo_client's ping-pong (--conns connections, default 50, 64 B), as
+bench/parts/callgrind.py does for RESULTS.md: twice, N and 2 N round trips;
+the difference of the two runs' instruction counts divided by N is the
+user-space cost of one round trip, without the start-up and shut-down that
+both runs share. Prints one line per server, then the functions that make up
+the 2 N run's profile (callgrind_annotate, self cost), so two servers can be
+put side by side. The kernel's side of the system calls (read, write,
+epoll_wait) is not counted: the counts are what the servers' own code and
+their libraries add on top of the system calls.
 
 Under valgrind the server runs ~50 times slower than the client, so each
 wake-up finds many connections ready and the per-wake-up cost (the poll,
@@ -30,39 +31,17 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in bench/
-from run import ENGINES, Server  # noqa: E402
+from parts import callgrind, common  # noqa: E402
 
 
-def servers(bindir):
-    srv = os.path.join(bindir, "bench_echo_server")
-    S = [("epoll/floor", [os.path.join(bindir, "native_echo_epoll")])]
-    for e in ["builtin"] + ENGINES:
-        for style in ("protocol", "streams"):
-            S.append((f"{e}/{style}", [srv, "--backend", e, "--style", style]))
-        native = os.path.join(bindir, "native_echo_" + e)
-        if os.path.exists(native):
-            S.append((f"{e}/native", [native]))
-    return S
-
-
-def total_ir(path):
-    """The "summary:" or "totals:" line of a callgrind output file."""
-    for line in open(path):
-        if line.startswith(("summary:", "totals:")):
-            return int(line.split()[1])
-    raise RuntimeError("no totals in " + path)
-
-
-def profile(bindir, argv, trips, conns, out):
-    """Instructions of one run of `trips` round trips (valgrind'd server)."""
-    vg = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
-    srv = Server(vg + argv + ["--once"])
-    subprocess.run([os.path.join(bindir, "bench_echo_client"), "pingpong",
-                    str(srv.port), "--trips", str(trips), "--warmup", "10",
-                    "--conns", str(conns)],
-                   check=True, capture_output=True, timeout=600)
-    srv.p.wait(timeout=120)  # --once: it ends when the client is gone
-    return total_ir(out)
+def top_functions(path, k):
+    """The k functions with the most instructions (self cost) in a
+    callgrind output file, as callgrind_annotate prints them."""
+    ann = subprocess.run(["callgrind_annotate", path], capture_output=True,
+                         text=True).stdout
+    rows = [ln for ln in ann.splitlines()
+            if re.match(r"^\s*[\d,]+ \(\s*[\d.]+%\)\s+\S", ln)]
+    return [ln.strip()[:110] for ln in rows[1:k + 1]]  # rows[0]: the total
 
 
 def main():
@@ -71,28 +50,32 @@ def main():
     ap.add_argument("--trips", type=int, default=20000)
     ap.add_argument("--conns", type=int, default=50)
     ap.add_argument("--only", action="append",
-                    help="a server by name (uv/protocol, ev/native, ...)")
+                    help="a server by name (uv/protocol, ev/native, "
+                         "epoll/floor, ...)")
     ap.add_argument("--keep", help="keep the callgrind files here")
     ap.add_argument("--top", type=int, default=12)
     a = ap.parse_args()
-    bindir = os.path.join(a.build, "bin")
+    ctx = common.Ctx(a.build, False, 1)
+    client = ctx.prog("bench_echo_client")
     d = a.keep or tempfile.mkdtemp(prefix="net_callgrind.")
     os.makedirs(d, exist_ok=True)
-    for name, argv in servers(bindir):
+    cpu = common.NET_CPUS[1] if common.NET_CPUS else 0
+    for backend, who, argv in callgrind.echo_servers(ctx):
+        name = f"{backend}/{who}"
         if a.only and name not in a.only:
             continue
-        tag = name.replace("/", "_")
-        f1, f2 = (os.path.join(d, f"{tag}.{k}.out") for k in (1, 2))
-        ir1 = profile(bindir, argv, a.trips, a.conns, f1)
-        ir2 = profile(bindir, argv, 2 * a.trips, a.conns, f2)
-        print(f"{name:18s} {(ir2 - ir1) / a.trips:9.0f} instructions per "
-              f"round trip", flush=True)
-        ann = subprocess.run(["callgrind_annotate", f2], capture_output=True,
-                             text=True).stdout
-        rows = [ln for ln in ann.splitlines()
-                if re.match(r"^\s*[\d,]+ \(\s*[\d.]+%\)\s+\S", ln)]
-        for ln in rows[1:a.top + 1]:  # rows[0] is the program total
-            print("    " + ln.strip()[:110])
+        tag = f"{backend}_{who}"
+        per, err = callgrind.measure(
+            lambda n, out, cpu, argv=argv: callgrind.run_echo(
+                argv, client, n, a.conns, out, cpu),
+            a.trips, d, tag, cpu)
+        if per is None:
+            print(f"{name:18s} failed: {err}", flush=True)
+            continue
+        print(f"{name:18s} {per:9.0f} instructions per round trip",
+              flush=True)
+        for ln in top_functions(os.path.join(d, tag + ".2.out"), a.top):
+            print("    " + ln)
     if not a.keep:
         for f in os.listdir(d):
             os.unlink(os.path.join(d, f))

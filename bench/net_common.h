@@ -5,8 +5,8 @@
  * Every echo server (bench/echo_server.c on interloop, bench/native/echo_*.c
  * on each engine directly) takes
  *   [--port N] [--once] [--backend NAME] [--style protocol|streams]
- *   [--bufferevent]
- * (the last three only where they mean something), listens on 127.0.0.1
+ *   [--bufferevent] [--heap]
+ * (the last four only where they mean something), listens on 127.0.0.1
  * (port 0: any free port), prints "port N" on stdout, and echoes every byte
  * it reads back to its sender. With --once it exits when its last
  * connection is gone (so valgrind can write its profile); otherwise it runs
@@ -41,12 +41,13 @@ typedef struct net_args {
   const char *backend; /* echo_server only */
   const char *style;   /* echo_server only: "protocol" or "streams" */
   int bufferevent;     /* echo_event only */
+  int heap;            /* echo_server only: "heap N" on SIGUSR1 */
 } net_args_t;
 
 static inline int net_usage(const char *prog) {
   fprintf(stderr,
           "usage: %s [--port N] [--once] [--backend NAME] "
-          "[--style protocol|streams] [--bufferevent]\n",
+          "[--style protocol|streams] [--bufferevent] [--heap]\n",
           prog);
   return 2;
 }
@@ -80,6 +81,8 @@ static inline int net_init(int argc, char **argv, net_args_t *a) {
       a->style = argv[++i];
     else if (!strcmp(o, "--bufferevent"))
       a->bufferevent = 1;
+    else if (!strcmp(o, "--heap"))
+      a->heap = 1;
     else {
       net_usage(argv[0]);
       return -1;
@@ -112,6 +115,25 @@ static inline int net_listen(int port) {
       listen(fd, NET_BACKLOG) ||
       getsockname(fd, (struct sockaddr *)&sin, &len)) {
     perror("listen");
+    exit(1);
+  }
+  net_announce(ntohs(sin.sin_port));
+  return fd;
+}
+
+/* A non-blocking UDP socket bound to 127.0.0.1:port (0: any free port);
+ * prints its port (net_announce). Exits on failure, naming prog. */
+static inline int net_udp_bind(int port, const char *prog) {
+  struct sockaddr_in sin;
+  socklen_t len = sizeof(sin);
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  memset(&sin, 0, sizeof(sin));
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons((unsigned short)port);
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+      getsockname(fd, (struct sockaddr *)&sin, &len)) {
+    fprintf(stderr, "%s: bind: %s\n", prog, strerror(errno));
     exit(1);
   }
   net_announce(ntohs(sin.sin_port));

@@ -13,6 +13,8 @@
  *   sleepers      N tasks (default 100 000) each il_sleep(0.5..1 s): time to
  *                 spawn, total time, RSS growth per task
  *   future_mem    RSS growth per future over 100 000 live futures
+ *   task_mem      RSS growth per task over 10 000 tasks suspended in
+ *                 il_await (the task and its touched stack pages)
  * Each figure is the median of --runs runs (default 5; sleepers: one run,
  * of 20 000 tasks with --quick); one line per figure per backend:
  * "backend workload value unit (min..max)". future_cycle and spawn stop
@@ -24,7 +26,7 @@
  *   "<workload> <wall s> <cpu s> <count> [key=value]..."
  * (bench/run.py's machine-readable format, the first four fields as in
  * loop_bench). sleepers adds spawn_s, rss_per_task, virt_per_task, guard and
- * stack; future_mem adds bytes_per_future. --max-time ends future_cycle
+ * stack; future_mem adds bytes_per_future, task_mem bytes_per_task. --max-time ends future_cycle
  * and spawn after the batch that passes S seconds. --guard forces the sleepers'
  * guard pages on or off; by default they are on when vm.max_map_count
  * allows two mappings per task, off otherwise. */
@@ -349,6 +351,63 @@ static void bench_future_mem(bench_t *b) {
            (double)(rss1 - rss0) / (double)b->n);
 }
 
+/* ---- task_mem ------------------------------------------------------------
+ * RSS growth per live task: N tasks each suspended in il_await on one
+ * pending future, read once the last one has suspended: the task object
+ * and the stack pages it touched (the default stack, guard page as by
+ * default), allocator and pool overhead included. */
+typedef struct parked {
+  bench_t *b;
+  il_future_t *gate;
+  long suspended;
+  long rss1, virt1;
+} parked_t;
+
+static int parked_task(il_task_t *self, void *arg) {
+  (void)self;
+  parked_t *p = arg;
+  if (++p->suspended == p->b->n)
+    mem_bytes(&p->rss1, &p->virt1);
+  return il_await(p->gate, NULL);
+}
+
+static void bench_task_mem(bench_t *b) {
+  il_task_t **ts = malloc((size_t)b->n * sizeof(*ts));
+  if (!ts)
+    die("malloc", IL_ENOMEM);
+  memset(ts, 0xff, (size_t)b->n * sizeof(*ts)); /* fault it in (not calloc) */
+  parked_t p = {b, NULL, 0, 0, 0};
+  int rc = il_future_new(b->loop, &p.gate);
+  if (rc < 0)
+    die("il_future_new", rc);
+  long rss0, virt0;
+  mem_bytes(&rss0, &virt0);
+  start_clock(b);
+  for (long i = 0; i < b->n; i++) {
+    rc = il_task_spawn(b->loop, parked_task, &p, NULL, &ts[i]);
+    if (rc < 0)
+      die("il_task_spawn", rc);
+  }
+  /* One pass starts every task; each runs until its il_await suspends. */
+  while (p.suspended < b->n)
+    il_loop_run(b->loop, IL_RUN_ONCE);
+  stop_clock(b);
+  il_future_set_result(p.gate, NULL, NULL);
+  for (long i = 0; i < b->n; i++) {
+    rc = il_loop_run_until_complete(b->loop, ts[i], NULL);
+    if (rc < 0)
+      die("task", rc);
+    il_future_unref(ts[i]);
+  }
+  il_future_unref(p.gate);
+  free(ts);
+  b->res->count = b->n;
+  snprintf(b->res->extra, sizeof(b->res->extra),
+           " bytes_per_task=%.1f virt_per_task=%.0f",
+           (double)(p.rss1 - rss0) / (double)b->n,
+           (double)(p.virt1 - virt0) / (double)b->n);
+}
+
 /* ---- one workload ------------------------------------------------------- */
 typedef struct workload {
   const char *name;
@@ -359,6 +418,7 @@ static const workload_t workloads[] = {
     {"await_done", 20000000, 5000000}, {"future_cycle", 2000000, 1000000},
     {"spawn", 1000000, 300000},        {"switch", 2000000, 500000},
     {"sleepers", 100000, 100000},      {"future_mem", 100000, 100000},
+    {"task_mem", 10000, 10000},
 };
 
 static const workload_t *find_workload(const char *name) {
@@ -384,6 +444,8 @@ static result_t run_one(const char *backend, const char *workload, long n,
     bench_switch(&b);
   else if (!strcmp(workload, "sleepers"))
     bench_sleepers(&b, guard);
+  else if (!strcmp(workload, "task_mem"))
+    bench_task_mem(&b);
   else
     bench_future_mem(&b);
   il_loop_free(b.loop);
@@ -447,7 +509,8 @@ static void usage(void) {
           "usage: interloop-task-bench [--backend NAME]... [--quick] "
           "[--runs N]\n"
           "       interloop-task-bench --backend NAME --workload "
-          "await_done|future_cycle|spawn|switch|sleepers|future_mem [N] "
+          "await_done|future_cycle|spawn|switch|sleepers|future_mem|task_mem "
+          "[N] "
           "[--batch N] [--max-time S] [--guard 0|1]\n");
 }
 

@@ -17,6 +17,7 @@ Workloads, shaped as in bench/task_bench.c:
   sleepers      N tasks (default 100 000) each sleeping 0.5..1 s: time to
                 spawn, total time, RSS growth per task
   future_mem    RSS growth per future over 100 000 live futures
+  task_mem      RSS growth per task over 10 000 tasks awaiting one future
 --max-time ends future_cycle and spawn after the batch that passes S
 seconds (the rate is of what was done).
 """
@@ -36,6 +37,7 @@ DEFAULT_N = {
     "switch": 500_000,
     "sleepers": 100_000,
     "future_mem": 100_000,
+    "task_mem": 10_000,
 }
 PAGE = os.sysconf("SC_PAGESIZE")
 
@@ -167,8 +169,36 @@ async def future_mem(n, clk):
     return n, f" bytes_per_future={(rss1 - rss0) / n:.1f}"
 
 
+async def task_mem(n, clk):
+    """RSS growth per live task: n tasks suspended awaiting one future."""
+    loop = asyncio.get_running_loop()
+    gate = loop.create_future()
+    state = {"suspended": 0, "rss1": 0, "virt1": 0}
+    all_in = loop.create_future()
+
+    async def parked():
+        state["suspended"] += 1
+        if state["suspended"] == n:
+            state["rss1"], state["virt1"] = mem_bytes()
+            all_in.set_result(None)
+        await gate
+
+    tasks = [None] * n  # the list exists before the first reading
+    rss0, virt0 = mem_bytes()
+    clk.start()
+    for i in range(n):
+        tasks[i] = loop.create_task(parked())
+    await all_in
+    clk.stop()
+    gate.set_result(None)
+    await asyncio.gather(*tasks)
+    return n, (f" bytes_per_task={(state['rss1'] - rss0) / n:.1f}"
+               f" virt_per_task={(state['virt1'] - virt0) / n:.0f}")
+
+
 WORKLOADS = {f.__name__: f for f in
-             (await_done, future_cycle, spawn, switch, sleepers, future_mem)}
+             (await_done, future_cycle, spawn, switch, sleepers, future_mem,
+              task_mem)}
 
 
 def main():
