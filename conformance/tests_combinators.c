@@ -55,6 +55,9 @@ typedef struct job {
   const char *cancel_msg;
   int swallow;
   int *order; /* finishing order counter, or NULL */
+  /* Cancelled once this job sleeps (so every job started before it is
+   * asleep too, however slow the machine), or NULL. */
+  il_task_t *cancel_when_asleep;
   int finished_as, sleep_rc, ran;
 } job_t;
 
@@ -73,6 +76,10 @@ static job_t job(double delay, int code, const char *msg, void *value) {
 static int job_body(il_task_t *self, void *arg) {
   job_t *j = arg;
   j->ran = 1;
+  if (j->cancel_when_asleep &&
+      il_loop_call_soon(il_future_loop(self), cancel_task_cb,
+                        j->cancel_when_asleep, NULL) != 0)
+    return IL_ENOMEM;
   j->sleep_rc = il_sleep(il_future_loop(self), j->delay);
   if (j->order)
     j->finished_as = (*j->order)++;
@@ -1267,8 +1274,8 @@ IL_CONFORMANCE_TEST(test_taskgroup_parent_cancelled_cancels_children) {
   p->jobs[1] = job(5.0, 0, NULL, NULL);
   p->jobs[2] = job(5.0, 0, NULL, NULL);
   il_task_t *t = spawn(ctx->loop, group_wait_body, p);
-  assert_int_equal(il_loop_call_later(ctx->loop, 0.02, cancel_task_cb, t, NULL),
-                   0);
+  /* The parent is cancelled once its last child sleeps. */
+  p->jobs[2].cancel_when_asleep = t;
   assert_int_equal(run_until_done(ctx->loop, t, 5.0, NULL), IL_ECANCELED);
   assert_int_equal(p->wait_rc, IL_ECANCELED);
   assert_int_equal(p->kids_done_at_return, 1); /* awaited first */
@@ -1287,8 +1294,7 @@ IL_CONFORMANCE_TEST(test_taskgroup_parent_cancelled_cancels_children) {
   p->jobs[0] = job(5.0, 0, NULL, NULL);
   p->jobs[1] = job(5.0, 0, NULL, NULL);
   t = spawn(ctx->loop, group_cancelled_before_wait_body, p);
-  assert_int_equal(il_loop_call_later(ctx->loop, 0.02, cancel_task_cb, t, NULL),
-                   0);
+  p->jobs[1].cancel_when_asleep = t;
   assert_int_equal(run_until_done(ctx->loop, t, 5.0, NULL), IL_ECANCELED);
   assert_int_equal(p->await_rc, IL_ECANCELED);
   assert_int_equal(p->wait_rc, IL_ECANCELED);

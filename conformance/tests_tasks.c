@@ -873,10 +873,17 @@ IL_CONFORMANCE_TEST(test_task_cancel_self_delivered_at_next_await) {
 typedef struct handled_child {
   int child_sleep_rc, value, await_rc, cancelling;
   void *v;
+  il_task_t *parent;
 } handled_child_t;
 
 static int handling_child_body(il_task_t *self, void *arg) {
   handled_child_t *p = arg;
+  /* The parent is cancelled once this child sleeps (the callback runs in
+   * the pass after it suspends), never before it started, however slow
+   * the machine (a 10 ms timer once fired first under valgrind). */
+  if (il_loop_call_soon(il_future_loop(self), cancel_task_cb, p->parent,
+                        NULL) != 0)
+    return IL_ENOMEM;
   p->child_sleep_rc = il_sleep(il_future_loop(self), 10.0);
   il_task_return(self, &p->value, NULL);
   return 0;
@@ -895,10 +902,9 @@ static int await_handling_child_body(il_task_t *self, void *arg) {
 
 IL_CONFORMANCE_TEST(test_task_cancel_awaited_task_handles_outcome_kept) {
   il_test_ctx_t *ctx = il_test_ctx(state);
-  handled_child_t p = {1, 0, 1, -1, NULL};
+  handled_child_t p = {1, 0, 1, -1, NULL, NULL};
   il_task_t *t = spawn(ctx->loop, await_handling_child_body, &p);
-  assert_int_equal(il_loop_call_later(ctx->loop, 0.01, cancel_task_cb, t, NULL),
-                   0);
+  p.parent = t;
   assert_int_equal(run_until_done(ctx->loop, t, 5.0, NULL), 0);
   /* The cancellation went to the awaited task, which handled it: the
    * await returns its outcome. */
