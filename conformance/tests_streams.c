@@ -645,15 +645,23 @@ static void client_drain(il_stream_reader_t *r, il_stream_writer_t *w) {
   static char chunk[64 * 1024];
   memset(chunk, 'z', sizeof(chunk));
   size_t sent = 0;
-  /* The peer does not read: fill the socket, then the write buffer past its
-   * high-water mark (bounded, whatever the kernel buffers). */
-  for (int i = 0; i < 1024 && il_transport_get_write_buffer_size(t) <=
-                                  IL_WRITE_HIGH_DEFAULT;
+  /* A fixed send buffer: the kernel then cannot grow it (autotuning) as
+   * ACKs come back and swallow what the write buffer holds while the peer
+   * reads nothing — which once drained it below the low-water mark. */
+  int fd = -1, sndbuf = 64 * 1024;
+  size_t len = sizeof(fd);
+  CHECK_EQ(il_transport_get_extra_info(t, IL_INFO_FD, &fd, &len), 0);
+  CHECK_EQ(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
+  /* The peer does not read: fill the socket, then the write buffer well past
+   * its high-water mark, more than the peer's receive window can take
+   * without reading (bounded, whatever the kernel buffers). */
+  const size_t target = IL_WRITE_HIGH_DEFAULT + 1024 * 1024;
+  for (int i = 0; i < 1024 && il_transport_get_write_buffer_size(t) <= target;
        i++) {
     CHECK_EQ(il_stream_write(w, chunk, sizeof(chunk)), 0);
     sent += sizeof(chunk);
   }
-  CHECK(il_transport_get_write_buffer_size(t) > IL_WRITE_HIGH_DEFAULT);
+  CHECK(il_transport_get_write_buffer_size(t) > target);
   drained = 0;
   il_task_t *d = spawn(W.loop, drainer, NULL);
   il_sleep(W.loop, 0.1);
