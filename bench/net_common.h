@@ -121,6 +121,22 @@ static inline int net_listen(int port) {
   return fd;
 }
 
+/* Echoes up to `reads` datagrams waiting on the UDP socket fd, each back
+ * to its sender, through buf (cap bytes). A datagram the socket cannot
+ * take is dropped, as UDP allows; stops at EAGAIN. */
+static inline void net_udp_echo(int fd, char *buf, size_t cap, int reads) {
+  for (int i = 0; i < reads; i++) {
+    struct sockaddr_storage from;
+    socklen_t len = sizeof(from);
+    ssize_t n = recvfrom(fd, buf, cap, 0, (struct sockaddr *)&from, &len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return;
+    sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, len);
+  }
+}
+
 /* A non-blocking UDP socket bound to 127.0.0.1:port (0: any free port);
  * prints its port (net_announce). Exits on failure, naming prog. */
 static inline int net_udp_bind(int port, const char *prog) {

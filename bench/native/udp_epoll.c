@@ -21,22 +21,6 @@
 
 static char buf[NET_READ_BUF];
 
-
-/* Echoes what waits on fd, up to READS_PER_PASS datagrams. */
-static void echo_ready(int fd) {
-  for (int i = 0; i < READS_PER_PASS; i++) {
-    struct sockaddr_storage from;
-    socklen_t len = sizeof(from);
-    ssize_t n =
-        recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return; /* EAGAIN, or an error UDP shrugs off */
-    sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, len);
-  }
-}
-
 /* A signalfd for SIGTERM (blocked, so it is only read). */
 static int term_fd(void) {
   sigset_t set;
@@ -63,7 +47,7 @@ int main(int argc, char **argv) {
       if (evs[i].data.fd == sfd)
         done = 1;
       else
-        echo_ready(fd);
+        net_udp_echo(fd, buf, sizeof(buf), READS_PER_PASS);
     }
   }
   close(fd);

@@ -19,20 +19,9 @@
 
 static char buf[NET_READ_BUF];
 
-
 static void on_read(struct ev_loop *loop, ev_io *w, int revents) {
   (void)loop, (void)revents;
-  for (int i = 0; i < READS_PER_PASS; i++) {
-    struct sockaddr_storage from;
-    socklen_t len = sizeof(from);
-    ssize_t n =
-        recvfrom(w->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return; /* EAGAIN, or an error UDP shrugs off */
-    sendto(w->fd, buf, (size_t)n, 0, (struct sockaddr *)&from, len);
-  }
+  net_udp_echo(w->fd, buf, sizeof(buf), READS_PER_PASS);
 }
 
 static void on_term(struct ev_loop *loop, ev_signal *w, int revents) {

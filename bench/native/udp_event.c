@@ -20,20 +20,9 @@
 
 static char buf[NET_READ_BUF];
 
-
 static void on_read(evutil_socket_t fd, short what, void *arg) {
   (void)what, (void)arg;
-  for (int i = 0; i < READS_PER_PASS; i++) {
-    struct sockaddr_storage from;
-    socklen_t len = sizeof(from);
-    ssize_t n =
-        recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return; /* EAGAIN, or an error UDP shrugs off */
-    sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, len);
-  }
+  net_udp_echo(fd, buf, sizeof(buf), READS_PER_PASS);
 }
 
 static void on_term(evutil_socket_t sig, short what, void *arg) {

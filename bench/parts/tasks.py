@@ -3,9 +3,7 @@ backend against the same workloads in asyncio and uvloop
 (bench/py/asyncio_tasks.py). The engines have no futures or tasks, so there
 is no native contender: the comparison is with what users would pick
 instead."""
-import os
-
-from parts.common import (cell, fmt_range, log, med, num, python_contenders,
+from parts.common import (cell, log, med, num, python_contenders,
                           python_versions, run_line, target)
 
 NAME = "tasks"

@@ -29,28 +29,17 @@ import asyncio
 import os
 import sys
 import threading
-import time
 
-PAGE = os.sysconf("SC_PAGESIZE")
+from pybench import Clock, mem_bytes
 
 
 def rss_bytes():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * PAGE
+    return mem_bytes()[0]
 
 
 def timer_delay(i):
     """million_timers: 1 000 timers per millisecond step, from 1 ms."""
     return (1 + i // 1000) / 1000.0
-
-
-class Clock:
-    def start(self):
-        self.t0, self.c0 = time.perf_counter(), time.process_time()
-
-    def stop(self):
-        self.wall = time.perf_counter() - self.t0
-        self.cpu = time.process_time() - self.c0
 
 
 def run_chain(loop, n, clk):

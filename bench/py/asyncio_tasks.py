@@ -23,10 +23,11 @@ seconds (the rate is of what was done).
 """
 import argparse
 import asyncio
-import os
 import random
 import sys
 import time
+
+from pybench import Clock, mem_bytes
 
 BATCH = 1000
 MAX_TIME = 0.0
@@ -39,25 +40,6 @@ DEFAULT_N = {
     "future_mem": 100_000,
     "task_mem": 10_000,
 }
-PAGE = os.sysconf("SC_PAGESIZE")
-
-
-def mem_bytes():
-    """(resident, virtual) bytes of this process, from /proc/self/statm."""
-    with open("/proc/self/statm") as f:
-        virt, rss = f.read().split()[:2]
-    return int(rss) * PAGE, int(virt) * PAGE
-
-
-class Clock:
-    def start(self):
-        self.t0, self.c0 = time.perf_counter(), time.process_time()
-
-    def stop(self):
-        self.wall = time.perf_counter() - self.t0
-        self.cpu = time.process_time() - self.c0
-
-
 async def await_done(n, clk):
     fut = asyncio.get_running_loop().create_future()
     fut.set_result(None)
