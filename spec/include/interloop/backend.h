@@ -121,8 +121,11 @@ typedef struct il_backend_ops {
   void (*timer_stop)(void *state);
 
   /* Required. Any thread, also concurrently: makes the loop call
-   * host->wakeup soon, waking it if it blocks. Coalescing is allowed. Must
-   * not fail once create() succeeded. */
+   * host->wakeup soon, waking it if it blocks. Coalescing is allowed, as
+   * long as a wakeup() that finds one pending is followed by a
+   * host->wakeup call that starts after it (clear the pending state before
+   * calling host->wakeup, not after). Must not fail once create()
+   * succeeded. */
   void (*wakeup)(void *state);
 
   /* Required. Starts watching fd for `events` (IL_IO_READ | IL_IO_WRITE, not
